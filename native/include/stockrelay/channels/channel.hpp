@@ -1,0 +1,124 @@
+// The channel interface: one implementation per shop type. The sidecar pushes
+// through it; the Odoo addon's buttons (test connection, load locations, look
+// up SKU) call the very same code through the Python module.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "stockrelay/error.hpp"
+#include "stockrelay/http/http.hpp"
+
+namespace stockrelay::channels {
+
+// A row of stock_relay_channel, validated.
+struct Config {
+    std::int64_t id = 0;
+    std::string name;
+    std::string type;         // shopify | woocommerce | medusa
+    std::string base_url;
+    std::string api_version;  // empty = the channel type's default
+    nlohmann::json credentials = nlohmann::json::object();
+    nlohmann::json settings = nlohmann::json::object();
+    int batch_size = 0;       // 0 = the channel type's default
+    int max_attempts = 10;
+    std::chrono::milliseconds timeout{15000};
+    bool tls_verify = true;
+
+    // From the JSON shape of a channel row (keys as the SQL columns). Fails
+    // with ErrorCode::config and a message naming the bad field.
+    static Result<Config> from_json(const nlohmann::json& row);
+    // Every credential string, for redaction.
+    std::vector<std::string> secrets() const;
+    http::ClientOptions client_options() const;
+};
+
+struct Location {
+    std::string id;     // the key used in outbox rows' location_key
+    std::string name;
+    bool active = true;
+};
+
+// What a SKU resolves to in the shop; cached in stock_relay_sku_cache.
+struct Resolution {
+    std::string remote_id;  // shopify inventory item gid, woo product/variation id, medusa inventory item id
+    std::string parent_id;  // woo variation parent; else empty
+    nlohmann::json extra = nlohmann::json::object();
+};
+
+// What "Look up SKU" shows.
+struct RemoteItem {
+    std::string sku;
+    std::string title;
+    Resolution resolution;
+    bool tracked = true;                          // stock managed by the shop
+    std::map<std::string, std::int64_t> levels;  // location key -> available
+};
+
+struct PushItem {
+    std::int64_t row_id = 0;
+    std::string sku;
+    std::string location_key;
+    std::int64_t quantity = 0;   // validated: 0 <= q <= 1e9
+    std::int64_t version = 0;
+    std::optional<Resolution> cached;
+};
+
+struct ItemOutcome {
+    std::int64_t row_id = 0;
+    std::optional<Error> error;          // nullopt = applied
+    std::optional<Resolution> resolved;  // a mapping worth caching
+    bool drop_cache = false;             // the cached mapping proved stale
+    int http_status = 0;
+    std::string request_excerpt;         // redacted
+    std::string response_excerpt;        // redacted
+};
+
+struct PushReport {
+    std::vector<ItemOutcome> items;  // exactly one per input item, same order
+    int http_calls = 0;
+    std::chrono::milliseconds throttled_for{0};  // time spent waiting on rate limits
+};
+
+// Channels sleep (rate limits) through this; it returns false when the
+// caller wants to stop (shutdown), and the channel then gives up quickly.
+using Sleeper = std::function<bool(std::chrono::milliseconds)>;
+
+class Channel {
+public:
+    virtual ~Channel() = default;
+
+    virtual std::string_view type() const = 0;
+    virtual std::size_t max_batch() const = 0;      // the shop's hard limit per call
+    virtual std::size_t batch_size() const = 0;     // configured, clamped to max_batch
+
+    // A harmless authenticated call; the success text names the shop/API.
+    virtual Result<std::string> test_connection() = 0;
+    virtual Result<std::vector<Location>> list_locations() = 0;
+    virtual Result<std::vector<RemoteItem>> lookup_sku(const std::string& sku) = 0;
+
+    // Set absolute quantities. Never throws; every item gets one outcome.
+    // Items may share SKUs but not (sku, location) pairs.
+    virtual PushReport push(const std::vector<PushItem>& items) = 0;
+
+    void set_sleeper(Sleeper sleeper) { sleeper_ = std::move(sleeper); }
+
+protected:
+    bool sleep_for(std::chrono::milliseconds d) const;
+    Sleeper sleeper_;
+};
+
+// Builds the channel for config.type with its own HTTP client (or `client`,
+// for tests). Fails with ErrorCode::config for unknown types/versions/URLs or
+// missing credentials.
+Result<std::unique_ptr<Channel>> make_channel(const Config& config, std::unique_ptr<http::Client> client = nullptr);
+
+}  // namespace stockrelay::channels

@@ -1,0 +1,159 @@
+// The private extension behind the `stockrelay_native` package: the same
+// core the sidecar runs, so what Odoo's buttons say is what the sidecar does.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <nlohmann/json.hpp>
+
+#include "stockrelay/channels/channel.hpp"
+#include "stockrelay/log.hpp"
+#include "stockrelay/policy.hpp"
+#include "stockrelay/schema.hpp"
+
+namespace py = pybind11;
+using namespace stockrelay;
+
+namespace {
+
+// Python exception classes, one per error code family (created in the module).
+py::object g_errors[10];
+
+[[noreturn]] void raise(const Error& e) {
+    auto idx = static_cast<std::size_t>(e.code);
+    py::object cls = g_errors[idx];
+    py::object exc = cls(e.message);
+    exc.attr("code") = std::string(to_string(e.code));
+    exc.attr("http_status") = e.http_status;
+    PyErr_SetObject(cls.ptr(), exc.ptr());
+    throw py::error_already_set();
+}
+
+template <typename T>
+T unwrap(Result<T> r) {
+    if (!r) raise(r.error());
+    return std::move(r).value();
+}
+
+nlohmann::json to_json(const py::handle& obj) {
+    // Round-trip through Python's json module: exact and handles nesting.
+    auto dumps = py::module_::import("json").attr("dumps");
+    auto builtin_str = py::module_::import("builtins").attr("str");
+    return nlohmann::json::parse(py::cast<std::string>(dumps(obj, py::arg("default") = builtin_str)));
+}
+
+py::object to_py(const nlohmann::json& j) {
+    return py::module_::import("json").attr("loads")(j.dump());
+}
+
+// Forwards core log lines to Python's `logging` (logger "stockrelay"), so
+// Odoo's log configuration applies.
+class PythonSink final : public log::Sink {
+public:
+    void write(log::Level level, std::string_view message) override {
+        py::gil_scoped_acquire gil;
+        static const int levels[] = {10, 20, 30, 40};
+        auto logger = py::module_::import("logging").attr("getLogger")("stockrelay");
+        logger.attr("log")(levels[static_cast<int>(level)], std::string(message));
+    }
+    bool enabled(log::Level) const override { return true; }
+};
+
+class PyChannel {
+public:
+    explicit PyChannel(const py::dict& config) {
+        auto cfg = unwrap(channels::Config::from_json(to_json(config)));
+        channel_ = unwrap(channels::make_channel(cfg));
+    }
+    std::string test_connection() {
+        py::gil_scoped_release nogil;
+        auto r = channel_->test_connection();
+        py::gil_scoped_acquire gil;
+        return unwrap(std::move(r));
+    }
+    py::list list_locations() {
+        Result<std::vector<channels::Location>> r = [&] {
+            py::gil_scoped_release nogil;
+            return channel_->list_locations();
+        }();
+        py::list out;
+        for (const auto& l : unwrap(std::move(r))) {
+            py::dict d;
+            d["id"] = l.id;
+            d["name"] = l.name;
+            d["active"] = l.active;
+            out.append(d);
+        }
+        return out;
+    }
+    py::list lookup_sku(const std::string& sku) {
+        Result<std::vector<channels::RemoteItem>> r = [&] {
+            py::gil_scoped_release nogil;
+            return channel_->lookup_sku(sku);
+        }();
+        py::list out;
+        for (const auto& item : unwrap(std::move(r))) {
+            py::dict d;
+            d["sku"] = item.sku;
+            d["title"] = item.title;
+            d["remote_id"] = item.resolution.remote_id;
+            d["parent_id"] = item.resolution.parent_id;
+            d["extra"] = to_py(item.resolution.extra);
+            d["tracked"] = item.tracked;
+            d["levels"] = item.levels;
+            out.append(d);
+        }
+        return out;
+    }
+    std::string type() const { return std::string(channel_->type()); }
+    std::size_t batch_size() const { return channel_->batch_size(); }
+    std::size_t max_batch() const { return channel_->max_batch(); }
+
+private:
+    std::unique_ptr<channels::Channel> channel_;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(_stockrelay_native, m) {
+    m.doc() = "stockrelay core (private extension; import stockrelay_native instead)";
+
+    auto base = py::exception<std::runtime_error>(m, "StockRelayError");
+    const char* names[] = {"TransientError", "ThrottledError", "AuthError",  "ConfigError",    "NotFoundError",
+                           "SkuNotFoundError", "DuplicateSkuError", "InvalidQuantityError", "RejectedError", "PermanentError"};
+    for (std::size_t i = 0; i < 10; ++i) {
+        g_errors[i] = py::reinterpret_borrow<py::object>(
+            PyErr_NewException((std::string("stockrelay_native.") + names[i]).c_str(), base.ptr(), nullptr));
+        m.attr(names[i]) = g_errors[i];
+    }
+
+    m.attr("SCHEMA_VERSION") = schema::kVersion;
+    m.def("schema_sql", [] { return std::string(schema::sql()); }, "The outbox contract DDL (idempotent).");
+
+    m.def(
+        "sellable",
+        [](double on_hand, double reserved, double safety_buffer, std::optional<std::int64_t> cap) {
+            return unwrap(policy::sellable(on_hand, reserved, policy::Params{safety_buffer, cap}));
+        },
+        py::arg("on_hand"), py::arg("reserved"), py::arg("safety_buffer") = 0.0, py::arg("cap") = py::none(),
+        "floor(max(0, on_hand - reserved) - safety_buffer), clamped to [0, cap].");
+
+    m.def(
+        "validate_channel",
+        [](const py::dict& config) {
+            auto cfg = unwrap(channels::Config::from_json(to_json(config)));
+            (void)unwrap(channels::make_channel(cfg));
+        },
+        py::arg("config"), "Raise ConfigError if the channel settings are unusable.");
+
+    m.def("install_python_logging", [] { log::set_sink(std::make_shared<PythonSink>()); },
+          "Route core log lines to Python's logging (logger 'stockrelay').");
+
+    py::class_<PyChannel>(m, "Channel")
+        .def(py::init<const py::dict&>(), py::arg("config"))
+        .def_property_readonly("type", &PyChannel::type)
+        .def_property_readonly("batch_size", &PyChannel::batch_size)
+        .def_property_readonly("max_batch", &PyChannel::max_batch)
+        .def("test_connection", &PyChannel::test_connection)
+        .def("list_locations", &PyChannel::list_locations)
+        .def("lookup_sku", &PyChannel::lookup_sku, py::arg("sku"));
+}

@@ -1,0 +1,10 @@
+// Placeholder until the medusa channel lands: refuses clearly instead of pretending.
+#include "channels/factories.hpp"
+
+namespace stockrelay::channels {
+
+Result<std::unique_ptr<Channel>> make_medusa(const Config&, std::unique_ptr<http::Client>) {
+    return make_error(ErrorCode::config, "the medusa channel is not built into this stockrelay yet");
+}
+
+}  // namespace stockrelay::channels

@@ -1,0 +1,6 @@
+#pragma once
+#include <string_view>
+
+namespace stockrelay::sidecar {
+std::string_view version() noexcept;
+}  // namespace stockrelay::sidecar
