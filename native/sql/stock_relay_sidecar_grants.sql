@@ -1,0 +1,15 @@
+-- Least privilege for stockrelayd's own PostgreSQL role. Apply as the owner
+-- of Odoo's database, after the addon is installed (the tables exist):
+--   psql -d <odoo_db> -v role=stockrelayd -f native/sql/stock_relay_sidecar_grants.sql
+-- The role needs LOGIN and a password (or peer/cert auth) set separately; it
+-- is not a superuser and owns nothing.
+GRANT CONNECT ON DATABASE :"DBNAME" TO :"role";
+GRANT USAGE ON SCHEMA public TO :"role";
+GRANT SELECT ON stock_relay_schema_version, stock_relay_channel TO :"role";
+-- Claim/ack rows; re-queue failed rows (`stockrelayd retry`) through stock_relay_enqueue.
+GRANT SELECT, INSERT, UPDATE ON stock_relay_outbox TO :"role";
+GRANT USAGE, SELECT ON SEQUENCE stock_relay_outbox_id_seq, stock_relay_outbox_version_seq TO :"role";
+GRANT SELECT, INSERT, UPDATE ON stock_relay_product_clock TO :"role";
+GRANT EXECUTE ON FUNCTION stock_relay_enqueue(integer[], integer[], varchar[], varchar[], numeric[], varchar, varchar) TO :"role";
+-- The SKU -> remote id cache is the sidecar's own.
+GRANT SELECT, INSERT, UPDATE, DELETE ON stock_relay_sku_cache TO :"role";
