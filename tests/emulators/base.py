@@ -37,11 +37,13 @@ class EmulatorProcess:
         self.log_path = log_path
         self.proc = None
         self.port = None
+        self._log = None
 
     # -- lifecycle -------------------------------------------------------
     def start(self):
-        stderr = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=stderr,
+        self._log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 (closed in stop)
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
+                                     stderr=self._log if self._log else subprocess.DEVNULL,
                                      env=self.env, start_new_session=True)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
@@ -68,6 +70,11 @@ class EmulatorProcess:
                 except ProcessLookupError:
                     pass
                 self.proc.wait(timeout=5)
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
+        if self._log:
+            self._log.close()
+            self._log = None
         self.proc = None
 
     def __enter__(self):
