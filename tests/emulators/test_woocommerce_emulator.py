@@ -615,3 +615,13 @@ def test_sigterm_stops_the_emulator():
     proc = emu.proc
     emu.stop()
     assert proc.returncode == 0
+
+
+def test_fault_close_after_apply_loses_only_the_answer(woo):
+    woo.set_faults([{"action": "close", "method": "POST", "apply": True, "times": 1}])
+    body = json.dumps({"update": [{"id": woo.ids["MUG-1"], "stock_quantity": 11}]})
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError, ssl.SSLError)):
+        raw_request(woo, "POST", "/wp-json/wc/v3/products/batch", body=body,
+                    headers=dict(basic(), **{"Content-Type": "application/json"}))
+    assert woo.stock("MUG-1") == 11
+    assert woo.requests()[-1]["fault"] == "close" and woo.requests()[-1]["status"] is None
