@@ -1,0 +1,625 @@
+// The Shopify channel: Admin GraphQL over one reused HTTP client. Resolves
+// SKUs in batched searches, sets absolute quantities with
+// inventorySetQuantities in the input shape of the configured API version,
+// retries the good rows when some rows draw userErrors (Shopify applies
+// nothing then), and paces itself on the query-cost bucket Shopify reports.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "channels/factories.hpp"
+#include "stockrelay/channels/shopify.hpp"
+#include "stockrelay/log.hpp"
+
+namespace stockrelay::channels {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+namespace sh = shopify;
+
+constexpr std::size_t kExcerptBytes = 2000;
+constexpr int kMaxSetRounds = 6;            // calls per batch while shedding rows with userErrors
+constexpr int kMaxResolvePages = 10;
+constexpr int kMaxLocationPages = 100;
+constexpr int kMaxThrottleRetries = 50;
+constexpr milliseconds kDefaultThrottleBudget{60000};
+constexpr milliseconds kInteractiveThrottleBudget{10000};
+constexpr milliseconds kNoHintThrottleWait{1000};
+
+const json* at(const json& j, std::initializer_list<std::string_view> keys) {
+    const json* cur = &j;
+    for (auto k : keys) {
+        if (!cur->is_object()) return nullptr;
+        auto it = cur->find(k);
+        if (it == cur->end()) return nullptr;
+        cur = &*it;
+    }
+    return cur;
+}
+
+std::string str_at(const json& j, std::initializer_list<std::string_view> keys) {
+    const json* v = at(j, keys);
+    return v && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+// Shared by the calls of one operation (a push, a button click).
+struct CallState {
+    explicit CallState(milliseconds b) : budget(b) {}
+    milliseconds budget;
+    milliseconds waited{0};
+    int http_calls = 0;
+    std::optional<Error> fatal;  // auth refused, shutdown, throttle budget spent: stop calling
+};
+
+struct Call {
+    std::optional<Error> error;
+    int http_status = 0;
+    json data;                     // the "data" object when !error
+    std::string response_excerpt;  // redacted
+};
+
+struct Variant {
+    std::string variant_id;
+    std::string product_id;
+    std::string item_id;
+    bool tracked = true;
+};
+
+// A row ready for inventorySetQuantities.
+struct Pending {
+    std::size_t idx = 0;  // into the push input
+    sh::SetLine line;
+    bool from_cache = false;
+    bool activated = false;
+};
+
+class ShopifyChannel final : public Channel {
+public:
+    ShopifyChannel(const Config& config, sh::ApiVersion version, std::unique_ptr<http::Client> client,
+                   std::string endpoint, std::string token, milliseconds throttle_budget)
+        : config_(config),
+          version_(version),
+          client_(std::move(client)),
+          endpoint_(std::move(endpoint)),
+          token_(std::move(token)),
+          secrets_(config.secrets()),
+          throttle_budget_(throttle_budget) {}
+
+    std::string_view type() const override { return "shopify"; }
+    std::size_t max_batch() const override { return sh::kMaxBatch; }
+    std::size_t batch_size() const override {
+        if (config_.batch_size <= 0) return sh::kMaxBatch;
+        return std::min<std::size_t>(static_cast<std::size_t>(config_.batch_size), sh::kMaxBatch);
+    }
+
+    Result<std::string> test_connection() override {
+        CallState st{kInteractiveThrottleBudget};
+        auto c = graphql("Shop", sh::shop_document(), json::object(), 1, st);
+        if (c.error) return *c.error;
+        std::string name = str_at(c.data, {"shop", "name"});
+        if (name.empty())
+            return make_error(ErrorCode::transient, redact(fmt::format("Shop: answer without shop.name: {}", c.response_excerpt)),
+                              c.http_status);
+        return fmt::format("Connected to Shopify shop '{}' (API {})", name, version_.str());
+    }
+
+    Result<std::vector<Location>> list_locations() override {
+        CallState st{kInteractiveThrottleBudget};
+        std::vector<Location> out;
+        json after = nullptr;
+        for (int page = 0; page < kMaxLocationPages; ++page) {
+            auto c = graphql("Locations", sh::locations_document(), json{{"after", after}}, 252, st);
+            if (c.error) return *c.error;
+            const json* nodes = at(c.data, {"locations", "nodes"});
+            if (!nodes || !nodes->is_array())
+                return make_error(ErrorCode::transient, fmt::format("Locations: answer without locations.nodes: {}",
+                                                                    c.response_excerpt), c.http_status);
+            for (const auto& n : *nodes) {
+                Location l;
+                l.id = str_at(n, {"id"});
+                l.name = str_at(n, {"name"});
+                const json* active = at(n, {"isActive"});
+                l.active = !active || !active->is_boolean() || active->get<bool>();
+                if (!l.id.empty()) out.push_back(std::move(l));
+            }
+            const json* more = at(c.data, {"locations", "pageInfo", "hasNextPage"});
+            std::string cursor = str_at(c.data, {"locations", "pageInfo", "endCursor"});
+            if (!more || !more->is_boolean() || !more->get<bool>() || cursor.empty()) return out;
+            after = cursor;
+        }
+        log::warn("shopify: more than {} pages of locations; the list is cut", kMaxLocationPages);
+        return out;
+    }
+
+    Result<std::vector<RemoteItem>> lookup_sku(const std::string& sku) override {
+        if (sku.empty()) return make_error(ErrorCode::sku_not_found, "an empty SKU cannot be looked up");
+        CallState st{kInteractiveThrottleBudget};
+        auto c = graphql("LookupSku", sh::lookup_document(), json{{"q", sh::sku_term(sku)}}, 210, st);
+        if (c.error) return *c.error;
+        const json* nodes = at(c.data, {"productVariants", "nodes"});
+        if (!nodes || !nodes->is_array())
+            return make_error(ErrorCode::transient, fmt::format("LookupSku: answer without productVariants.nodes: {}",
+                                                                c.response_excerpt), c.http_status);
+        std::vector<RemoteItem> out;
+        for (const auto& n : *nodes) {
+            if (str_at(n, {"sku"}) != sku) continue;  // search may be fuzzy; only exact SKUs count
+            RemoteItem item;
+            item.sku = sku;
+            item.title = str_at(n, {"displayName"});
+            item.resolution.remote_id = str_at(n, {"inventoryItem", "id"});
+            item.resolution.extra = json{{"variant_id", str_at(n, {"id"})}, {"product_id", str_at(n, {"product", "id"})}};
+            const json* tracked = at(n, {"inventoryItem", "tracked"});
+            item.tracked = !tracked || !tracked->is_boolean() || tracked->get<bool>();
+            if (const json* levels = at(n, {"inventoryItem", "inventoryLevels", "nodes"}); levels && levels->is_array()) {
+                for (const auto& lv : *levels) {
+                    std::string loc = str_at(lv, {"location", "id"});
+                    const json* qs = at(lv, {"quantities"});
+                    if (loc.empty() || !qs || !qs->is_array()) continue;
+                    for (const auto& q : *qs)
+                        if (str_at(q, {"name"}) == "available" && q.contains("quantity") && q["quantity"].is_number_integer())
+                            item.levels[loc] = q["quantity"].get<std::int64_t>();
+                }
+            }
+            out.push_back(std::move(item));
+        }
+        return out;
+    }
+
+    PushReport push(const std::vector<PushItem>& items) override {
+        PushReport rep;
+        rep.items.resize(items.size());
+        CallState st{throttle_budget_};
+        std::vector<Pending> ready;
+        std::vector<std::string> skus;                           // to resolve, first-seen order
+        std::unordered_map<std::string, std::vector<std::size_t>> rows_by_sku;
+
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const PushItem& it = items[i];
+            ItemOutcome& out = rep.items[i];
+            out.row_id = it.row_id;
+            if (it.quantity < 0 || it.quantity > 1'000'000'000) {
+                out.error = make_error(ErrorCode::invalid_quantity,
+                                       fmt::format("quantity {} is outside what Shopify accepts (0..1000000000)", it.quantity));
+                continue;
+            }
+            if (it.sku.empty()) {
+                out.error = make_error(ErrorCode::sku_not_found, "the row has an empty SKU");
+                continue;
+            }
+            if (it.location_key.empty()) {
+                out.error = make_error(ErrorCode::rejected, "the row has no Shopify location (map the location in Odoo)");
+                continue;
+            }
+            sh::SetLine line{"", sh::location_gid(it.location_key), it.quantity, it.row_id, it.version};
+            if (it.cached && !it.cached->remote_id.empty()) {
+                line.inventory_item_id = it.cached->remote_id;
+                ready.push_back(Pending{i, std::move(line), true, false});
+                continue;
+            }
+            auto [pos, fresh] = rows_by_sku.try_emplace(it.sku);
+            if (fresh) skus.push_back(it.sku);
+            pos->second.push_back(i);
+        }
+
+        resolve(items, skus, rows_by_sku, rep, ready, st);
+
+        std::sort(ready.begin(), ready.end(), [](const Pending& a, const Pending& b) { return a.idx < b.idx; });
+        const std::size_t batch = std::max<std::size_t>(1, batch_size());
+        for (std::size_t start = 0; start < ready.size(); start += batch) {
+            std::vector<Pending> chunk(ready.begin() + static_cast<std::ptrdiff_t>(start),
+                                       ready.begin() + static_cast<std::ptrdiff_t>(std::min(ready.size(), start + batch)));
+            set_batch(std::move(chunk), rep, st);
+        }
+        rep.http_calls = st.http_calls;
+        rep.throttled_for = st.waited;
+        return rep;
+    }
+
+private:
+    std::string redact(std::string_view s) const { return http::redact(s, secrets_); }
+    std::string trim(std::string_view s) const { return http::excerpt(redact(s), kExcerptBytes); }
+
+    double estimate(std::string_view label, double fallback) const {
+        auto it = last_cost_.find(std::string(label));
+        return it == last_cost_.end() ? fallback : it->second;
+    }
+
+    // Sleeps on a rate limit within the operation's budget; false (and
+    // st.fatal set) when the budget is spent or the caller is shutting down.
+    bool throttle_sleep(milliseconds w, CallState& st, std::string_view op) {
+        if (st.waited + w > st.budget) {
+            Error e = make_error(ErrorCode::throttled,
+                                 fmt::format("{}: Shopify's rate limit needs another {} ms after {} ms of waiting; "
+                                             "giving up for now", op, w.count(), st.waited.count()));
+            e.retry_after = w;
+            st.fatal = e;
+            return false;
+        }
+        log::info("shopify: waiting {} ms for the query-cost bucket before {}", w.count(), op);
+        if (!sleep_for(w)) {
+            Error e = make_error(ErrorCode::throttled, fmt::format("{}: stopped while waiting for Shopify's rate limit", op));
+            e.retry_after = w;
+            st.fatal = e;
+            return false;
+        }
+        st.waited += w;
+        return true;
+    }
+
+    Call graphql(std::string_view op, std::string_view document, const json& variables, double fallback_cost,
+                 CallState& st, std::string_view cost_label = {}) {
+        Call c;
+        if (st.fatal) {
+            c.error = st.fatal;
+            return c;
+        }
+        const std::string label(cost_label.empty() ? op : cost_label);
+        const double est = estimate(label, fallback_cost);
+        http::Request req;
+        req.method = "POST";
+        req.url = endpoint_;
+        req.headers = {{"X-Shopify-Access-Token", token_, true},
+                       {"Content-Type", "application/json"},
+                       {"Accept", "application/json"}};
+        req.body = json{{"query", document}, {"variables", variables}}.dump();
+        req.timeout = config_.timeout;
+
+        bool precheck = true;
+        for (int attempt = 0;; ++attempt) {
+            if (precheck) {
+                auto w = bucket_.wait_for(est, sh::CostBucket::Clock::now());
+                if (w.count() > 0 && !throttle_sleep(w, st, op)) {
+                    c.error = st.fatal;
+                    return c;
+                }
+            }
+            precheck = true;
+            auto res = client_->send(req);
+            ++st.http_calls;
+            if (!res) {
+                Error e = res.error();
+                e.message = redact(fmt::format("{}: {}", op, e.message));
+                if (e.code == ErrorCode::config) st.fatal = e;
+                c.error = std::move(e);
+                c.http_status = 0;
+                c.response_excerpt.clear();
+                return c;
+            }
+            sh::Answer a = sh::interpret_response(*res, op);
+            c.http_status = a.http_status;
+            c.response_excerpt = trim(a.body_excerpt);
+            if (a.cost) {
+                if (a.cost->throttle) bucket_.update(*a.cost->throttle, sh::CostBucket::Clock::now());
+                if (a.cost->requested && *a.cost->requested > 0) last_cost_[label] = *a.cost->requested;
+            }
+            if (a.error && a.error->code == ErrorCode::throttled) {
+                double requested = a.cost && a.cost->requested ? *a.cost->requested : est;
+                if (bucket_.known() && bucket_.maximum() > 0 && requested > bucket_.maximum()) {
+                    c.error = make_error(ErrorCode::permanent,
+                                         fmt::format("{}: the query costs {} points, more than this shop's bucket holds ({})",
+                                                     op, requested, bucket_.maximum()),
+                                         a.http_status);
+                    return c;
+                }
+                milliseconds w = a.error->retry_after;
+                if (w.count() <= 0 && bucket_.known()) w = bucket_.wait_for(requested, sh::CostBucket::Clock::now());
+                if (w.count() <= 0) w = res->retry_after();
+                if (w.count() <= 0) w = kNoHintThrottleWait;
+                if (attempt >= kMaxThrottleRetries) {
+                    Error e = *a.error;
+                    e.retry_after = w;
+                    e.message = redact(fmt::format("{} (still throttled after {} attempts)", e.message, attempt + 1));
+                    st.fatal = e;
+                    c.error = std::move(e);
+                    return c;
+                }
+                if (!throttle_sleep(w, st, op)) {
+                    c.error = st.fatal;
+                    c.error->http_status = a.http_status;
+                    return c;
+                }
+                precheck = false;  // we just waited for exactly this call
+                continue;
+            }
+            if (a.error) {
+                Error e = *a.error;
+                e.message = redact(e.message);
+                if (e.code == ErrorCode::auth || e.code == ErrorCode::config) st.fatal = e;
+                log::debug("shopify: {} failed: {}", op, e.describe());
+                c.error = std::move(e);
+                return c;
+            }
+            c.data = a.body["data"];
+            return c;
+        }
+    }
+
+    void resolve(const std::vector<PushItem>& items, const std::vector<std::string>& skus,
+                 const std::unordered_map<std::string, std::vector<std::size_t>>& rows_by_sku, PushReport& rep,
+                 std::vector<Pending>& ready, CallState& st) {
+        for (const auto& chunk : sh::chunk_skus(skus)) {
+            const std::string q = sh::sku_search_query(chunk);
+            const std::size_t first = std::min<std::size_t>(sh::kMaxBatch, std::max<std::size_t>(2, 2 * chunk.size()));
+            const std::set<std::string> wanted(chunk.begin(), chunk.end());
+            std::map<std::string, std::vector<Variant>> found;
+            std::optional<Error> failure;
+            std::string request_excerpt, response_excerpt;
+            int http_status = 0;
+            json after = nullptr;
+            for (int page = 0; page < kMaxResolvePages; ++page) {
+                json vars = {{"q", q}, {"first", first}, {"after", after}};
+                request_excerpt = trim(vars.dump());
+                auto c = graphql("ResolveSkus", sh::resolve_document(), vars, 2.0 + 3.0 * static_cast<double>(first), st,
+                                 fmt::format("ResolveSkus/{}", first));
+                http_status = c.http_status;
+                response_excerpt = c.response_excerpt;
+                if (c.error) {
+                    failure = c.error;
+                    break;
+                }
+                const json* nodes = at(c.data, {"productVariants", "nodes"});
+                if (!nodes || !nodes->is_array()) {
+                    failure = make_error(ErrorCode::transient,
+                                         fmt::format("ResolveSkus: answer without productVariants.nodes: {}",
+                                                     http::excerpt(c.response_excerpt, 300)),
+                                         c.http_status);
+                    break;
+                }
+                for (const auto& n : *nodes) {
+                    const json* s = at(n, {"sku"});
+                    if (!s || !s->is_string() || !wanted.count(s->get<std::string>())) continue;
+                    Variant v{str_at(n, {"id"}), str_at(n, {"product", "id"}), str_at(n, {"inventoryItem", "id"}), true};
+                    const json* tracked = at(n, {"inventoryItem", "tracked"});
+                    v.tracked = !tracked || !tracked->is_boolean() || tracked->get<bool>();
+                    auto& list = found[s->get<std::string>()];
+                    if (std::none_of(list.begin(), list.end(), [&](const Variant& x) { return x.variant_id == v.variant_id; }))
+                        list.push_back(std::move(v));
+                }
+                const json* more = at(c.data, {"productVariants", "pageInfo", "hasNextPage"});
+                std::string cursor = str_at(c.data, {"productVariants", "pageInfo", "endCursor"});
+                if (!more || !more->is_boolean() || !more->get<bool>() || cursor.empty()) break;
+                after = cursor;
+            }
+
+            for (const auto& sku : chunk) {
+                std::optional<Error> err = failure;
+                std::optional<Resolution> res;
+                if (!err) {
+                    const auto& hits = found[sku];
+                    if (hits.empty()) {
+                        err = make_error(ErrorCode::sku_not_found,
+                                         fmt::format("no product variant in Shopify has the SKU '{}'", sku), http_status);
+                    } else if (hits.size() > 1) {
+                        std::string ids;
+                        for (const auto& h : hits) ids += (ids.empty() ? "" : ", ") + h.variant_id;
+                        err = make_error(ErrorCode::duplicate_sku,
+                                         fmt::format("SKU '{}' is used by {} variants in Shopify ({}); make it unique",
+                                                     sku, hits.size(), ids),
+                                         http_status);
+                    } else if (!hits.front().tracked) {
+                        err = make_error(ErrorCode::rejected,
+                                         fmt::format("Shopify does not track inventory for SKU '{}' (variant {}); "
+                                                     "turn on 'Track quantity' for it in Shopify",
+                                                     sku, hits.front().variant_id),
+                                         http_status);
+                    } else if (hits.front().item_id.empty()) {
+                        err = make_error(ErrorCode::transient,
+                                         fmt::format("Shopify returned variant {} for SKU '{}' without an inventory item",
+                                                     hits.front().variant_id, sku),
+                                         http_status);
+                    } else {
+                        Resolution r;
+                        r.remote_id = hits.front().item_id;
+                        r.extra = json{{"variant_id", hits.front().variant_id}, {"product_id", hits.front().product_id}};
+                        res = std::move(r);
+                    }
+                }
+                for (std::size_t idx : rows_by_sku.at(sku)) {
+                    ItemOutcome& out = rep.items[idx];
+                    out.http_status = http_status;
+                    out.request_excerpt = request_excerpt;
+                    out.response_excerpt = response_excerpt;
+                    if (err) {
+                        out.error = err;
+                        continue;
+                    }
+                    out.resolved = res;
+                    const PushItem& it = items[idx];
+                    ready.push_back(Pending{idx,
+                                            sh::SetLine{res->remote_id, sh::location_gid(it.location_key), it.quantity,
+                                                        it.row_id, it.version},
+                                            false, false});
+                }
+            }
+        }
+    }
+
+    // Activates an item at a location with the row's quantity (API <= 2026-07).
+    std::optional<Error> activate(const Pending& p, ItemOutcome& out, CallState& st) {
+        const std::string key = version_.requires_idempotent() ? sh::activate_idempotency_key(p.line) : std::string();
+        json vars = sh::activate_variables(version_, p.line, key);
+        auto c = graphql("Activate", sh::activate_document(version_), vars, 10, st);
+        out.http_status = c.http_status;
+        out.request_excerpt = trim(vars.dump());
+        out.response_excerpt = c.response_excerpt;
+        if (c.error) return c.error;
+        const json* payload = at(c.data, {"inventoryActivate"});
+        if (!payload || !payload->is_object())
+            return make_error(ErrorCode::transient, "Activate: answer without an inventoryActivate payload", c.http_status);
+        auto errs = sh::parse_user_errors(*payload, "");
+        if (!errs.empty())
+            return make_error(ErrorCode::rejected,
+                              fmt::format("could not stock inventory item {} at location {}: {}", p.line.inventory_item_id,
+                                          p.line.location_id, errs.front().message),
+                              c.http_status);
+        log::info("shopify: stocked {} at {} (inventoryActivate)", p.line.inventory_item_id, p.line.location_id);
+        return std::nullopt;
+    }
+
+    // The error a row gets for a userError that names it; nullopt = keep the row.
+    std::optional<Error> row_error(const sh::UserError& ue, Pending& p, ItemOutcome& out, int status, CallState& st) {
+        const std::string& code = ue.code;
+        auto err = [&](ErrorCode ec, std::string msg) {
+            return make_error(ec, fmt::format("{} [{}: {}]", msg, code.empty() ? "userError" : code, ue.message), status);
+        };
+        if (code == "ITEM_NOT_STOCKED_AT_LOCATION" && version_.needs_inventory_activate() && !p.activated) {
+            p.activated = true;
+            auto e = activate(p, out, st);
+            return e;  // stocked: the row goes into the next set call
+        }
+        if (code == "INVALID_INVENTORY_ITEM") {
+            out.drop_cache = true;
+            out.resolved.reset();
+            Error e = err(ErrorCode::not_found,
+                          fmt::format("inventory item {} no longer exists in Shopify; the SKU will be looked up again",
+                                      p.line.inventory_item_id));
+            e.retry_after = milliseconds{1000};
+            return e;
+        }
+        if (code == "INVALID_LOCATION")
+            return err(ErrorCode::rejected, fmt::format("Shopify location '{}' does not exist or is not active; fix the "
+                                                        "location mapping", p.line.location_id));
+        if (code.rfind("INVALID_QUANTITY", 0) == 0)
+            return err(ErrorCode::invalid_quantity, fmt::format("Shopify refused quantity {}", p.line.quantity));
+        if (code == "ITEM_NOT_STOCKED_AT_LOCATION")
+            return err(ErrorCode::rejected, fmt::format("inventory item {} is not stocked at location {}",
+                                                        p.line.inventory_item_id, p.line.location_id));
+        if (code.find("COMPARE_QUANTITY") != std::string::npos || code == "CHANGE_FROM_QUANTITY_STALE")
+            return err(ErrorCode::permanent, fmt::format("unexpected compare-quantity check for API {} (a stockrelay bug)",
+                                                         version_.str()));
+        return err(ErrorCode::rejected, "Shopify refused this quantity");
+    }
+
+    void set_batch(std::vector<Pending> pending, PushReport& rep, CallState& st) {
+        const std::string doc = sh::set_quantities_document(version_);
+        int salt = 0;
+        for (int round = 0; round < kMaxSetRounds && !pending.empty(); ++round) {
+            std::vector<sh::SetLine> lines;
+            lines.reserve(pending.size());
+            for (const auto& p : pending) lines.push_back(p.line);
+            const std::string key = version_.requires_idempotent() ? sh::idempotency_key(lines, salt) : std::string();
+            const json vars = sh::set_quantities_variables(version_, lines, key);
+            auto c = graphql("SetQty", doc, vars, 10, st);
+
+            for (std::size_t k = 0; k < pending.size(); ++k) {
+                ItemOutcome& out = rep.items[pending[k].idx];
+                json one = vars;
+                one["input"]["quantities"] = json::array({vars["input"]["quantities"][k]});
+                std::string text = one.dump();
+                if (pending.size() > 1) text += fmt::format(" (element {} of {} in input.quantities)", k, pending.size());
+                out.request_excerpt = trim(text);
+                out.response_excerpt = c.response_excerpt;
+                out.http_status = c.http_status;
+            }
+            auto fail_all = [&](const Error& e) {
+                for (const auto& p : pending) rep.items[p.idx].error = e;
+                pending.clear();
+            };
+            if (c.error) return fail_all(*c.error);
+
+            const json* payload = at(c.data, {"inventorySetQuantities"});
+            if (!payload || !payload->is_object())
+                return fail_all(make_error(ErrorCode::transient,
+                                           fmt::format("SetQty: answer without an inventorySetQuantities payload: {}",
+                                                       http::excerpt(c.response_excerpt, 300)),
+                                           c.http_status));
+            auto errors = sh::parse_user_errors(*payload);
+            if (errors.empty()) {
+                for (const auto& p : pending) rep.items[p.idx].error.reset();
+                return;
+            }
+
+            std::map<std::size_t, sh::UserError> by_row;
+            std::vector<sh::UserError> unmapped;
+            for (auto& e : errors) {
+                if (e.index && *e.index < pending.size())
+                    by_row.try_emplace(*e.index, e);
+                else
+                    unmapped.push_back(e);
+            }
+            if (!unmapped.empty()) {
+                const auto& u = unmapped.front();
+                log::warn("shopify: inventorySetQuantities refused the whole call: {} {}", u.code, redact(u.message));
+                if (u.code == "IDEMPOTENCY_CONCURRENT_REQUEST") {
+                    return fail_all(make_error(ErrorCode::transient,
+                                               fmt::format("SetQty: the same request is still running in Shopify [{}: {}]",
+                                                           u.code, u.message),
+                                               c.http_status));
+                }
+                if (u.code == "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED" && by_row.empty() && salt == 0) {
+                    ++salt;  // Shopify will not retry a failed key: send the same payload under a new one
+                    continue;
+                }
+                return fail_all(make_error(ErrorCode::permanent,
+                                           fmt::format("SetQty: Shopify refused the call [{}: {} (field {})]",
+                                                       u.code.empty() ? "userError" : u.code, u.message,
+                                                       json(u.field).dump()),
+                                           c.http_status));
+            }
+
+            std::vector<Pending> next;
+            for (std::size_t k = 0; k < pending.size(); ++k) {
+                Pending& p = pending[k];
+                ItemOutcome& out = rep.items[p.idx];
+                auto hit = by_row.find(k);
+                if (hit == by_row.end()) {
+                    next.push_back(std::move(p));
+                    continue;
+                }
+                log::warn("shopify: row {} ({} at {}): {} {}", p.line.row_id, p.line.inventory_item_id,
+                          p.line.location_id, hit->second.code, redact(hit->second.message));
+                auto e = row_error(hit->second, p, out, c.http_status, st);
+                if (e) {
+                    e->message = redact(e->message);
+                    out.error = std::move(e);
+                } else {
+                    next.push_back(std::move(p));
+                }
+            }
+            pending = std::move(next);
+        }
+        for (const auto& p : pending)
+            rep.items[p.idx].error = make_error(
+                ErrorCode::transient,
+                fmt::format("SetQty: gave up after {} calls that each refused other rows; will retry", kMaxSetRounds));
+    }
+
+    Config config_;
+    sh::ApiVersion version_;
+    std::unique_ptr<http::Client> client_;
+    std::string endpoint_;
+    std::string token_;
+    std::vector<std::string> secrets_;
+    milliseconds throttle_budget_;
+    sh::CostBucket bucket_;
+    std::map<std::string, double> last_cost_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Channel>> make_shopify(const Config& config, std::unique_ptr<http::Client> client) {
+    auto version = sh::ApiVersion::parse(config.api_version);
+    if (!version) return version.error();
+    const json* token = at(config.credentials, {"access_token"});
+    if (!token || !token->is_string() || token->get<std::string>().empty())
+        return make_error(ErrorCode::config,
+                          "channel setting 'credentials.access_token' is missing (a Shopify Admin API access token)");
+    auto url = http::Url::parse(config.base_url);
+    if (!url) return url.error();
+    std::string endpoint = fmt::format("{}{}/admin/api/{}/graphql.json", url->origin(), url->path, version->str());
+    milliseconds budget = kDefaultThrottleBudget;
+    if (const json* b = at(config.settings, {"max_throttle_wait_ms"}); b && !b->is_null()) {
+        if (!b->is_number_integer() || b->get<std::int64_t>() < 0)
+            return make_error(ErrorCode::config, "channel setting 'settings.max_throttle_wait_ms' must be a non-negative integer");
+        budget = milliseconds{b->get<std::int64_t>()};
+    }
+    if (!client) client = http::make_curl_client(config.client_options());
+    return std::unique_ptr<Channel>(std::make_unique<ShopifyChannel>(config, *version, std::move(client), std::move(endpoint),
+                                                                     token->get<std::string>(), budget));
+}
+
+}  // namespace stockrelay::channels
