@@ -1,9 +1,5 @@
-// Temporary entry point until the daemon lands.
-#include <cstdio>
+// stockrelayd: drains the stockrelay outbox into the shops. All the work is in
+// stockrelayd_lib (sidecar/src); see cli.cpp for the commands and exit codes.
+#include "cli.hpp"
 
-#include "version.hpp"
-
-int main() {
-    std::printf("stockrelayd %s\n", stockrelay::sidecar::version().data());
-    return 0;
-}
+int main(int argc, char** argv) { return stockrelay::sidecar::cli_main(argc, argv); }

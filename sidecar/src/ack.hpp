@@ -1,0 +1,47 @@
+// What happens to an outbox row after a push attempt: the pure part of the
+// ack, kept apart from SQL so it can be unit tested.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "stockrelay/backoff.hpp"
+#include "stockrelay/error.hpp"
+
+namespace stockrelay::sidecar {
+
+enum class Verdict {
+    done,     // applied in the shop
+    retry,    // try again after `delay`
+    fail,     // dead-letter: an operator must act
+    release,  // not attempted (e.g. shutdown, duplicate key in batch): back to pending now
+};
+
+struct AckDecision {
+    Verdict verdict = Verdict::done;
+    std::chrono::milliseconds delay{0};
+    bool refund_attempt = false;  // this attempt does not count against max_attempts
+    bool pause_channel = false;   // the whole channel is unusable (auth/config): stop pushing for a while
+    std::string error_code;       // ErrorCode name; empty when done
+    std::string message;          // specific reason; empty when done
+};
+
+struct AckInput {
+    std::optional<Error> error;  // nullopt = applied
+    bool drop_cache = false;     // the cached mapping proved stale
+    int attempts = 1;            // including this one
+    int max_attempts = 10;
+};
+
+// Transient/throttled errors and stale cache entries retry with backoff
+// (throttling refunds the attempt) until max_attempts; auth/config errors
+// retry without counting and pause the channel; everything else fails.
+AckDecision decide(const AckInput& in, const BackoffPolicy& policy, std::mt19937_64& rng);
+
+// The state a row ends in. A row that would go back to pending while a newer
+// pending row for the same key exists is superseded instead: the newer value wins.
+std::string_view final_state(Verdict verdict, bool newer_pending_exists) noexcept;
+
+}  // namespace stockrelay::sidecar

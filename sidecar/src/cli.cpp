@@ -1,0 +1,271 @@
+#include "cli.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "daemon.hpp"
+#include "dsn.hpp"
+#include "exit_codes.hpp"
+#include "logging.hpp"
+#include "queries.hpp"
+#include "schema_check.hpp"
+#include "stockrelay/log.hpp"
+#include "stockrelay/schema.hpp"
+#include "version.hpp"
+
+namespace stockrelay::sidecar {
+namespace {
+
+struct Globals {
+    std::string dsn;
+    std::string log_level = "info";
+    std::string worker_id;
+    int lease_seconds = 60;
+    double poll_interval = 5.0;
+    std::optional<std::int64_t> channel;
+};
+
+std::string default_worker_id() {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+    return fmt::format("{}:{}", host, getpid());
+}
+
+WorkerOptions worker_options(const Globals& g) {
+    WorkerOptions o;
+    o.dsn = g.dsn;
+    o.worker_id = g.worker_id.empty() ? default_worker_id() : g.worker_id;
+    o.lease = std::chrono::seconds{g.lease_seconds};
+    o.poll_interval = std::chrono::milliseconds{static_cast<std::int64_t>(g.poll_interval * 1000)};
+    return o;
+}
+
+std::unique_ptr<pg::Connection> connect(const Globals& g, bool check_schema = true) {
+    auto conn = std::make_unique<pg::Connection>(g.dsn);
+    if (check_schema) require_schema(*conn);
+    return conn;
+}
+
+std::string channel_label(std::int64_t id, const std::string& name, const std::string& type) {
+    return fmt::format("channel {} \"{}\" ({})", id, name, type);
+}
+
+int cmd_init_schema(const Globals& g) {
+    auto conn = connect(g, false);
+    queries::apply_schema(*conn);
+    std::cout << "applied the outbox schema, version " << schema::kVersion << "\n";
+    return exit_ok;
+}
+
+int cmd_check(const Globals& g) {
+    auto conn = connect(g);
+    std::cout << "database: OK (outbox schema version " << schema::kVersion << ")\n";
+    // An explicit --channel is checked even when disabled: the operator asked.
+    const auto rows = queries::load_channels(*conn, !g.channel.has_value(), g.channel);
+    if (rows.empty()) std::cout << (g.channel ? "no such channel\n" : "no enabled channels\n");
+    bool any_failed = g.channel.has_value() && rows.empty();
+    for (const auto& row : rows) {
+        const auto label = channel_label(row.id, row.name, row.type);
+        auto config = channels::Config::from_json(nlohmann::json::parse(row.json));
+        if (!config) {
+            std::cout << label << ": FAIL " << logging::redact(config.error().describe()) << "\n";
+            any_failed = true;
+            continue;
+        }
+        logging::add_secrets(config->secrets());
+        auto channel = channels::make_channel(*config);
+        if (!channel) {
+            std::cout << label << ": FAIL " << logging::redact(channel.error().describe()) << "\n";
+            any_failed = true;
+            continue;
+        }
+        auto result = (*channel)->test_connection();
+        if (result) {
+            std::cout << label << ": OK " << logging::redact(*result) << "\n";
+        } else {
+            std::cout << label << ": FAIL " << logging::redact(result.error().describe()) << "\n";
+            any_failed = true;
+        }
+    }
+    std::cout.flush();
+    return any_failed ? exit_check_failed : exit_ok;
+}
+
+std::string fmt_age(double seconds) {
+    if (seconds < 120) return fmt::format("{:.1f}s", seconds);
+    if (seconds < 7200) return fmt::format("{:.1f}min", seconds / 60);
+    return fmt::format("{:.1f}h", seconds / 3600);
+}
+
+int cmd_status(const Globals& g, bool json) {
+    auto conn = connect(g);
+    const auto rows = queries::status(*conn, g.channel);
+    if (json) {
+        nlohmann::json out = {{"schema_version", schema::kVersion}, {"channels", nlohmann::json::array()}};
+        for (const auto& s : rows) {
+            nlohmann::json c = {{"id", s.id}, {"name", s.name}, {"type", s.type}, {"enabled", s.enabled},
+                                {"counts", s.counts}};
+            c["oldest_pending_age_seconds"] = s.oldest_pending_seconds ? nlohmann::json(*s.oldest_pending_seconds) : nullptr;
+            c["last_success"] = s.last_success ? nlohmann::json(*s.last_success) : nullptr;
+            c["last_failure"] = s.last_error ? nlohmann::json(logging::redact(*s.last_error)) : nullptr;
+            out["channels"].push_back(std::move(c));
+        }
+        std::cout << out.dump(2) << "\n";
+        return exit_ok;
+    }
+    if (rows.empty()) std::cout << "no channels\n";
+    for (const auto& s : rows) {
+        std::cout << fmt::format("channel {} \"{}\" ({}, {}): pending={} in_flight={} done={} failed={} superseded={}",
+                                 s.id, s.name, s.type, s.enabled ? "enabled" : "disabled", s.counts.at("pending"),
+                                 s.counts.at("in_flight"), s.counts.at("done"), s.counts.at("failed"),
+                                 s.counts.at("superseded"));
+        std::cout << " oldest_pending=" << (s.oldest_pending_seconds ? fmt_age(*s.oldest_pending_seconds) : "-");
+        std::cout << " last_success=" << s.last_success.value_or("never") << "\n";
+        if (s.last_error) std::cout << "  last failure: " << logging::redact(*s.last_error) << "\n";
+    }
+    return exit_ok;
+}
+
+int cmd_drain(const Globals& g) {
+    auto conn = connect(g);
+    const auto opts = worker_options(g);
+    const auto due_before = queries::db_now(*conn);
+    const auto rows = queries::load_channels(*conn, true, g.channel);
+    Wakeup wake;
+    BatchStats total;
+    int channels_drained = 0;
+    for (const auto& row : rows) {
+        auto config = channels::Config::from_json(nlohmann::json::parse(row.json));
+        if (config) logging::add_secrets(config->secrets());
+        auto channel = config ? channels::make_channel(*config) : Result<std::unique_ptr<channels::Channel>>(config.error());
+        if (!channel) {
+            const auto msg = logging::redact(channel.error().describe());
+            log::error("channel {} ({}): cannot drain: {}", row.id, row.name, msg);
+            std::cout << channel_label(row.id, row.name, row.type) << ": skipped: " << msg << "\n";
+            continue;
+        }
+        ChannelWorker worker(*config, std::move(*channel), opts, wake);
+        BatchStats stats;
+        while (true) {
+            const auto b = worker.process_batch(conn, due_before);
+            if (b.rows == 0) break;
+            stats += b;
+            if (b.pause.count() > 0) break;  // bad credentials: the rest would fail the same way
+        }
+        ++channels_drained;
+        std::cout << fmt::format("{}: rows={} done={} failed={} retried={}\n", channel_label(row.id, row.name, row.type),
+                                 stats.rows, stats.ok, stats.failed, stats.retried);
+        total += stats;
+    }
+    std::cout << fmt::format("drained rows={} done={} failed={} retried={} channels={}\n", total.rows, total.ok,
+                             total.failed, total.retried, channels_drained);
+    return exit_ok;
+}
+
+int cmd_retry(const Globals& g, std::optional<std::int64_t> row) {
+    auto conn = connect(g);
+    const auto r = queries::retry_failed(*conn, g.channel, row);
+    std::cout << fmt::format("re-queued {} row(s); closed {} failed row(s)\n", r.requeued, r.closed);
+    return exit_ok;
+}
+
+int cmd_run(const Globals& g) {
+    {
+        auto conn = connect(g);  // refuse early, with the clear message, on a wrong schema
+    }
+    DaemonOptions o;
+    o.worker = worker_options(g);
+    o.channel = g.channel;
+    return run_daemon(o);
+}
+
+constexpr const char* kFooter = R"(Exit codes:
+  0   success
+  1   check: at least one channel failed
+  2   bad command line, or no --dsn / STOCKRELAY_DSN
+  3   PostgreSQL unreachable or a query failed
+  4   the database's outbox schema version is not the one this stockrelayd understands
+  70  internal error (a bug; please report it)
+
+Configuration lives in the database (table stock_relay_channel, edited in Odoo).
+The only required setting is the DSN.)";
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+    Globals g;
+    CLI::App app{fmt::format("stockrelayd {}: relays Odoo stock quantities from the PostgreSQL outbox to shops",
+                             version())};
+    app.footer(kFooter);
+    app.fallthrough();
+    app.require_subcommand(1, 1);
+    app.set_version_flag("--version", std::string(version()));
+    app.add_option("--dsn", g.dsn, "PostgreSQL connection string or URI (env STOCKRELAY_DSN)")->envname("STOCKRELAY_DSN");
+    app.add_option("--log-level", g.log_level, "debug, info, warn or error (env STOCKRELAY_LOG_LEVEL)")
+        ->envname("STOCKRELAY_LOG_LEVEL")
+        ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+    app.add_option("--worker-id", g.worker_id, "name recorded on leased rows (default hostname:pid)");
+    app.add_option("--lease-seconds", g.lease_seconds, "how long a claimed row stays ours before others may retry it")
+        ->check(CLI::Range(1, 86400));
+    app.add_option("--poll-interval", g.poll_interval, "seconds between fallback polls when no NOTIFY arrives")
+        ->check(CLI::Range(0.05, 3600.0));
+    app.add_option("--channel", g.channel, "only this channel id");
+
+    auto* run = app.add_subcommand("run", "drain the outbox continuously (one worker per enabled channel)");
+    auto* drain = app.add_subcommand("drain", "drain every row due now, print a summary, exit");
+    bool once = false;
+    drain->add_flag("--once", once, "drain once and exit (the only mode)");
+    auto* check = app.add_subcommand("check", "check the database and each enabled channel's connection");
+    auto* status = app.add_subcommand("status", "rows per channel and state, oldest pending, last success");
+    bool json = false;
+    status->add_flag("--json", json, "machine-readable output");
+    auto* init = app.add_subcommand("init-schema", "apply the outbox contract SQL (idempotent)");
+    auto* retry = app.add_subcommand("retry", "re-queue failed rows (the same SQL as Odoo's Retry button)");
+    bool failed = false;
+    std::optional<std::int64_t> row;
+    retry->add_flag("--failed", failed, "re-queue rows in state failed")->required();
+    retry->add_option("--row", row, "only this outbox row id");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? exit_ok : exit_usage;
+    }
+
+    log::Level level = log::Level::info;
+    logging::parse_level(g.log_level, level);
+    logging::setup(level);
+    if (g.dsn.empty()) {
+        std::cerr << "stockrelayd: no database: pass --dsn or set STOCKRELAY_DSN\n";
+        return exit_usage;
+    }
+    logging::add_secrets(dsn_secrets(g.dsn));
+
+    try {
+        if (*run) return cmd_run(g);
+        if (*drain) return cmd_drain(g);
+        if (*check) return cmd_check(g);
+        if (*status) return cmd_status(g, json);
+        if (*init) return cmd_init_schema(g);
+        if (*retry) return cmd_retry(g, row);
+        return exit_usage;
+    } catch (const SchemaMismatch& e) {
+        std::cerr << "stockrelayd: " << e.what() << "\n";
+        return exit_schema;
+    } catch (const pg::Error& e) {
+        std::cerr << "stockrelayd: database error: " << logging::redact(e.what()) << "\n";
+        return exit_database;
+    } catch (const std::exception& e) {
+        std::cerr << "stockrelayd: internal error: " << logging::redact(e.what()) << "\n";
+        return exit_internal;
+    }
+}
+
+}  // namespace stockrelay::sidecar

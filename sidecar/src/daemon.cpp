@@ -1,0 +1,182 @@
+#include "daemon.hpp"
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <map>
+#include <thread>
+
+#include "exit_codes.hpp"
+#include "logging.hpp"
+#include "queries.hpp"
+#include "stockrelay/log.hpp"
+#include "stockrelay/schema.hpp"
+
+namespace stockrelay::sidecar {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// LISTEN stock_relay on a dedicated connection; every notification (and every
+// reconnect, since notifications may have been missed) wakes all workers.
+void listen_loop(const std::string& dsn, Wakeup& wake, const std::atomic<bool>& stop) {
+    std::unique_ptr<pg::Connection> conn;
+    int failures = 0;
+    std::mt19937_64 rng(std::random_device{}());
+    const BackoffPolicy reconnect{milliseconds{500}, milliseconds{30'000}};
+    while (!stop) {
+        try {
+            if (!conn) {
+                conn = std::make_unique<pg::Connection>(dsn);
+                conn->exec("LISTEN stock_relay");
+                if (failures > 0) {
+                    log::info("listener: reconnected to PostgreSQL; waking workers to drain");
+                    wake.notify();
+                }
+                failures = 0;
+            }
+            pollfd pfd{conn->socket(), POLLIN, 0};
+            const int n = ::poll(&pfd, 1, 250);
+            if (n > 0) {
+                conn->consume_input();
+                if (conn->take_notifications() > 0) wake.notify();
+            } else if (n < 0 && errno != EINTR) {
+                throw pg::Error("poll on the LISTEN connection failed", "08006", true);
+            }
+        } catch (const pg::Error& e) {
+            conn.reset();
+            ++failures;
+            log::warn("listener: PostgreSQL unavailable, reconnecting: {}", e.what());
+            wake.notify();  // workers find out about the outage themselves
+            wake.sleep_for(backoff_delay(reconnect, failures, rng), stop);
+        }
+    }
+}
+
+struct Running {
+    std::string fingerprint;
+    std::unique_ptr<ChannelWorker> worker;
+    std::thread thread;
+};
+
+void stop_worker(Running& r) {
+    r.worker->request_stop();
+    if (r.thread.joinable()) r.thread.join();
+}
+
+}  // namespace
+
+int run_daemon(const DaemonOptions& options) {
+    // Signals are taken by one thread with sigtimedwait; every other thread
+    // inherits the blocked mask, so a SIGTERM never interrupts a batch.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    std::atomic<bool> stop{false};
+    Wakeup wake;
+    int exit_code = exit_ok;
+
+    std::thread signal_thread([&] {
+        const timespec tick{0, 200'000'000};
+        while (!stop) {
+            const int sig = sigtimedwait(&signals, nullptr, &tick);
+            if (sig == SIGTERM || sig == SIGINT) {
+                log::info("received {}; finishing the batches in hand", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                stop = true;
+                wake.notify();
+            }
+        }
+    });
+    std::thread listener([&] { listen_loop(options.worker.dsn, wake, stop); });
+
+    std::map<std::int64_t, Running> workers;
+    std::map<std::int64_t, std::string> broken;  // channel id -> fingerprint whose error was logged
+    std::unique_ptr<pg::Connection> conn;
+    int failures = 0;
+    std::mt19937_64 rng(std::random_device{}());
+    const BackoffPolicy reconnect{milliseconds{500}, milliseconds{30'000}};
+    auto last_reload = steady_clock::now() - std::chrono::hours{1};
+
+    log::info("stockrelayd running as worker '{}' (lease {} s, poll {} ms)", options.worker.worker_id,
+              options.worker.lease.count(), options.worker.poll_interval.count());
+    while (!stop) {
+        const auto seen = wake.generation();
+        auto wait = options.reload_interval;
+        try {
+            if (!conn) conn = std::make_unique<pg::Connection>(options.worker.dsn);
+            const auto version = queries::schema_version(*conn);
+            if (version != schema::kVersion) {
+                log::error("the database's outbox schema version changed to {} under this stockrelayd, which "
+                           "understands {}; stopping (upgrade stockrelayd)",
+                           version ? std::to_string(*version) : "none", schema::kVersion);
+                exit_code = exit_schema;
+                stop = true;
+                break;
+            }
+            const auto rows = queries::load_channels(*conn, true, options.channel);
+            failures = 0;
+            last_reload = steady_clock::now();
+            std::map<std::int64_t, const queries::ChannelRow*> wanted;
+            for (const auto& row : rows) wanted[row.id] = &row;
+            for (auto it = workers.begin(); it != workers.end();) {
+                auto w = wanted.find(it->first);
+                if (w == wanted.end() || w->second->json != it->second.fingerprint) {
+                    log::info("channel {}: {}; stopping its worker", it->first,
+                              w == wanted.end() ? "disabled or removed" : "settings changed");
+                    stop_worker(it->second);
+                    it = workers.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+            for (const auto& row : rows) {
+                if (workers.count(row.id)) continue;
+                auto b = broken.find(row.id);
+                const bool logged = b != broken.end() && b->second == row.json;
+                auto config = channels::Config::from_json(nlohmann::json::parse(row.json));
+                if (config) logging::add_secrets(config->secrets());
+                auto channel = config ? channels::make_channel(*config)
+                                      : Result<std::unique_ptr<channels::Channel>>(config.error());
+                if (!channel) {
+                    if (!logged)
+                        log::error("channel {} ({}): cannot start: {}; its rows stay queued until the channel is fixed",
+                                   row.id, row.name, channel.error().describe());
+                    broken[row.id] = row.json;
+                    continue;
+                }
+                broken.erase(row.id);
+                Running r;
+                r.fingerprint = row.json;
+                r.worker = std::make_unique<ChannelWorker>(*config, std::move(*channel), options.worker, wake);
+                r.thread = std::thread([w = r.worker.get()] { w->run(); });
+                workers.emplace(row.id, std::move(r));
+            }
+            if (rows.empty() && workers.empty())
+                log::debug("no enabled channels{}", options.channel ? " matching --channel" : "");
+        } catch (const pg::Error& e) {
+            conn.reset();
+            ++failures;
+            log::warn("supervisor: PostgreSQL unavailable: {}", e.what());
+            wait = backoff_delay(reconnect, failures, rng);
+        }
+        // Wake on NOTIFY too (a new channel's first rows), at most once a second.
+        wake.wait_until(seen, steady_clock::now() + wait, stop);
+        const auto since = steady_clock::now() - last_reload;
+        if (!stop && since < milliseconds{1000})
+            wake.sleep_for(std::chrono::duration_cast<milliseconds>(milliseconds{1000} - since), stop);
+    }
+
+    for (auto& [id, r] : workers) r.worker->request_stop();
+    for (auto& [id, r] : workers) stop_worker(r);
+    listener.join();
+    signal_thread.join();
+    log::info("stockrelayd stopped");
+    return exit_code;
+}
+
+}  // namespace stockrelay::sidecar

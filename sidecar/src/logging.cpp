@@ -1,0 +1,75 @@
+#include "logging.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "stockrelay/http/http.hpp"
+
+namespace stockrelay::sidecar::logging {
+namespace {
+
+std::mutex g_mutex;
+std::vector<std::string> g_secrets;  // guarded by g_mutex
+
+class SpdlogSink final : public stockrelay::log::Sink {
+public:
+    SpdlogSink(std::shared_ptr<spdlog::logger> logger, stockrelay::log::Level level)
+        : logger_(std::move(logger)), level_(level) {}
+
+    void write(stockrelay::log::Level level, std::string_view message) override {
+        const std::string clean = redact(message);
+        switch (level) {
+            case stockrelay::log::Level::debug: logger_->debug("{}", clean); break;
+            case stockrelay::log::Level::info: logger_->info("{}", clean); break;
+            case stockrelay::log::Level::warn: logger_->warn("{}", clean); break;
+            case stockrelay::log::Level::error: logger_->error("{}", clean); break;
+        }
+    }
+    bool enabled(stockrelay::log::Level level) const override { return level >= level_; }
+
+private:
+    std::shared_ptr<spdlog::logger> logger_;
+    stockrelay::log::Level level_;
+};
+
+}  // namespace
+
+bool parse_level(std::string_view text, stockrelay::log::Level& out) {
+    using L = stockrelay::log::Level;
+    if (text == "debug" || text == "trace") out = L::debug;
+    else if (text == "info") out = L::info;
+    else if (text == "warn" || text == "warning") out = L::warn;
+    else if (text == "error") out = L::error;
+    else return false;
+    return true;
+}
+
+void setup(stockrelay::log::Level level) {
+    auto logger = std::make_shared<spdlog::logger>("stockrelayd", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+    logger->set_level(spdlog::level::trace);
+    logger->flush_on(spdlog::level::trace);  // tests and journald read lines as they come
+    stockrelay::log::set_sink(std::make_shared<SpdlogSink>(std::move(logger), level));
+}
+
+void add_secrets(const std::vector<std::string>& secrets) {
+    std::lock_guard lock(g_mutex);
+    for (const auto& s : secrets) {
+        if (s.size() >= 4 && std::find(g_secrets.begin(), g_secrets.end(), s) == g_secrets.end()) g_secrets.push_back(s);
+    }
+}
+
+std::string redact(std::string_view text) {
+    std::vector<std::string> secrets;
+    {
+        std::lock_guard lock(g_mutex);
+        secrets = g_secrets;
+    }
+    return stockrelay::http::redact(text, secrets);
+}
+
+}  // namespace stockrelay::sidecar::logging

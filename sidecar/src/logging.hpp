@@ -1,0 +1,22 @@
+// The daemon's log: spdlog behind the core's log::Sink, scrubbing every
+// registered secret (DSN password, channel credentials) from each line.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stockrelay/log.hpp"
+
+namespace stockrelay::sidecar::logging {
+
+// Parses "debug|info|warn|error"; false when unknown.
+bool parse_level(std::string_view text, stockrelay::log::Level& out);
+// Installs the spdlog-backed sink (stderr) as the process-wide core sink.
+void setup(stockrelay::log::Level level);
+// Secrets are replaced with "[redacted]" in every later log line.
+void add_secrets(const std::vector<std::string>& secrets);
+// Applies the registered secrets to `text` (for lines printed outside the log).
+std::string redact(std::string_view text);
+
+}  // namespace stockrelay::sidecar::logging

@@ -1,0 +1,104 @@
+// Every SQL statement stockrelayd runs against the outbox contract
+// (native/sql/stock_relay_schema.sql), as functions over a pg::Connection.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pg.hpp"
+#include "stockrelay/channels/channel.hpp"
+
+namespace stockrelay::sidecar::queries {
+
+// sidecar/sql/retry_failed.sql, embedded at build time.
+std::string_view retry_failed_sql() noexcept;
+
+// The contract version in the database; nullopt when there is no contract at all.
+std::optional<int> schema_version(pg::Connection& conn);
+void apply_schema(pg::Connection& conn);
+
+struct ChannelRow {
+    std::int64_t id = 0;
+    std::string name;
+    std::string type;
+    bool enabled = true;
+    std::string json;  // row_to_json of the whole row: Config::from_json input and change fingerprint
+};
+std::vector<ChannelRow> load_channels(pg::Connection& conn, bool enabled_only, std::optional<std::int64_t> only);
+
+struct ClaimedRow {
+    std::int64_t id = 0;
+    std::int64_t product_id = 0;
+    std::string sku;
+    std::string location_key;
+    std::string quantity;  // numeric as text: validated before use
+    std::int64_t version = 0;
+    int attempts = 0;      // including this claim
+};
+
+// Recovers expired leases of the channel, then claims up to `limit` due rows
+// (at most one per key in flight) in one transaction. Retries when another
+// replica wins a race on the in-flight index.
+// `due_before` (a UTC timestamp as text) limits the claim to rows that were
+// due then: `drain --once` drains what was due when it started, not retries
+// it scheduled itself.
+std::vector<ClaimedRow> claim(pg::Connection& conn, std::int64_t channel_id, const std::string& worker_id,
+                              std::chrono::seconds lease, int limit, const std::optional<std::string>& due_before,
+                              std::int64_t* recovered = nullptr);
+
+// The database's current UTC time as text (for `due_before`).
+std::string db_now(pg::Connection& conn);
+
+// Time until the channel's next pending row is due or lease expires (<= 0:
+// already due); nullopt when there is nothing to wait for.
+std::optional<std::chrono::milliseconds> next_due(pg::Connection& conn, std::int64_t channel_id);
+
+std::map<std::string, channels::Resolution> load_cache(pg::Connection& conn, std::int64_t channel_id,
+                                                       const std::vector<std::string>& skus);
+
+// Rows among `ids` whose key has a pending row (necessarily newer).
+std::set<std::int64_t> rows_with_pending_successor(pg::Connection& conn, const std::vector<std::int64_t>& ids);
+
+struct AckRow {
+    std::int64_t id = 0;
+    std::string state;  // done | pending | failed | superseded
+    std::chrono::milliseconds delay{0};
+    bool refund_attempt = false;
+    int http_status = 0;
+    std::optional<std::string> error_code;
+    std::optional<std::string> last_error;
+    std::optional<std::string> request_excerpt;   // nullopt keeps the previous
+    std::optional<std::string> response_excerpt;  // nullopt keeps the previous
+};
+// One statement for the whole batch; only rows still in flight under our
+// lease are touched. Returns how many were.
+std::int64_t write_acks(pg::Connection& conn, const std::string& worker_id, const std::vector<AckRow>& rows);
+
+void update_cache(pg::Connection& conn, std::int64_t channel_id,
+                  const std::map<std::string, channels::Resolution>& upserts, const std::set<std::string>& drops);
+
+struct RetryResult {
+    std::int64_t requeued = 0;
+    std::int64_t closed = 0;
+};
+RetryResult retry_failed(pg::Connection& conn, std::optional<std::int64_t> channel_id, std::optional<std::int64_t> row_id);
+
+struct ChannelStatus {
+    std::int64_t id = 0;
+    std::string name;
+    std::string type;
+    bool enabled = true;
+    std::map<std::string, std::int64_t> counts;  // every state, zeros included
+    std::optional<double> oldest_pending_seconds;
+    std::optional<std::string> last_success;     // ISO 8601 UTC
+    std::optional<std::string> last_error;       // newest failed row's reason
+};
+std::vector<ChannelStatus> status(pg::Connection& conn, std::optional<std::int64_t> only);
+
+}  // namespace stockrelay::sidecar::queries

@@ -1,0 +1,304 @@
+#include "worker.hpp"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "queries.hpp"
+#include "stockrelay/log.hpp"
+#include "stockrelay/policy.hpp"
+
+namespace stockrelay::sidecar {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+void Wakeup::notify() {
+    {
+        std::lock_guard lock(m_);
+        ++generation_;
+    }
+    cv_.notify_all();
+}
+
+std::uint64_t Wakeup::generation() const {
+    std::lock_guard lock(m_);
+    return generation_;
+}
+
+void Wakeup::wait_until(std::uint64_t seen, steady_clock::time_point deadline, const std::atomic<bool>& stop) {
+    std::unique_lock lock(m_);
+    cv_.wait_until(lock, deadline, [&] { return generation_ != seen || stop.load(); });
+}
+
+bool Wakeup::sleep_for(milliseconds d, const std::atomic<bool>& stop) {
+    const auto deadline = steady_clock::now() + d;
+    std::unique_lock lock(m_);
+    cv_.wait_until(lock, deadline, [&] { return stop.load(); });
+    return !stop.load();
+}
+
+BatchStats& BatchStats::operator+=(const BatchStats& o) {
+    rows += o.rows;
+    ok += o.ok;
+    failed += o.failed;
+    retried += o.retried;
+    superseded += o.superseded;
+    not_acked += o.not_acked;
+    pause = std::max(pause, o.pause);
+    return *this;
+}
+
+ChannelWorker::ChannelWorker(channels::Config config, std::unique_ptr<channels::Channel> channel,
+                             WorkerOptions options, Wakeup& wake)
+    : config_(std::move(config)), channel_(std::move(channel)), options_(std::move(options)), wake_(wake),
+      rng_(std::random_device{}()) {
+    // Rate-limit waits inside the channel end early on shutdown.
+    channel_->set_sleeper([this](milliseconds d) { return wake_.sleep_for(d, stop_); });
+}
+
+void ChannelWorker::request_stop() {
+    stop_ = true;
+    wake_.notify();
+}
+
+BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
+                                        const std::optional<std::string>& due_before) {
+    const auto started = steady_clock::now();
+    const auto batch = static_cast<int>(std::max<std::size_t>(channel_->batch_size(), 1));
+    std::int64_t recovered = 0;
+    auto rows = queries::claim(*conn, config_.id, options_.worker_id, options_.lease, batch, due_before, &recovered);
+    if (recovered > 0)
+        log::warn("channel {} ({}): {} row(s) came back after an expired lease", config_.id, config_.name, recovered);
+    BatchStats stats;
+    if (rows.empty()) return stats;
+    stats.rows = static_cast<int>(rows.size());
+
+    // Validate, and keep one item per (sku, location): the channel takes no
+    // duplicates, so the older of two rows waits for the next batch.
+    std::vector<std::optional<Error>> pre_error(rows.size());
+    std::vector<bool> released(rows.size(), false);
+    std::map<std::pair<std::string, std::string>, std::size_t> by_target;
+    std::vector<std::int64_t> quantities(rows.size(), 0);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        auto q = policy::validate_quantity(rows[i].quantity);
+        if (!q) {
+            pre_error[i] = q.error();
+            continue;
+        }
+        quantities[i] = *q;
+        auto [it, fresh] = by_target.emplace(std::make_pair(rows[i].sku, rows[i].location_key), i);
+        if (!fresh) {
+            const std::size_t other = it->second;
+            if (rows[i].version > rows[other].version) {
+                released[other] = true;
+                it->second = i;
+            } else {
+                released[i] = true;
+            }
+        }
+    }
+    std::vector<std::string> skus;
+    for (const auto& [target, i] : by_target) skus.push_back(target.first);
+    std::sort(skus.begin(), skus.end());
+    skus.erase(std::unique(skus.begin(), skus.end()), skus.end());
+    const auto cache = queries::load_cache(*conn, config_.id, skus);
+
+    std::vector<channels::PushItem> items;
+    std::vector<std::size_t> item_row;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (pre_error[i] || released[i]) continue;
+        channels::PushItem item;
+        item.row_id = rows[i].id;
+        item.sku = rows[i].sku;
+        item.location_key = rows[i].location_key;
+        item.quantity = quantities[i];
+        item.version = rows[i].version;
+        if (auto c = cache.find(item.sku); c != cache.end()) item.cached = c->second;
+        items.push_back(std::move(item));
+        item_row.push_back(i);
+    }
+
+    channels::PushReport report;
+    if (!items.empty()) report = channel_->push(items);
+
+    // One outcome per row; a channel that forgot one gets a transient error
+    // rather than a silently lost row.
+    std::map<std::int64_t, const channels::ItemOutcome*> outcome_of;
+    for (const auto& o : report.items) outcome_of.emplace(o.row_id, &o);
+
+    std::vector<PendingAck> acks;
+    acks.reserve(rows.size());
+    std::map<std::string, channels::Resolution> upserts;
+    std::set<std::string> drops;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        PendingAck a;
+        a.row_id = rows[i].id;
+        AckInput in;
+        in.attempts = rows[i].attempts;
+        in.max_attempts = config_.max_attempts;
+        if (released[i]) {
+            a.decision.verdict = Verdict::release;
+            a.decision.refund_attempt = true;
+            a.decision.message = "not sent yet: a newer row for the same SKU and location was in this batch";
+            acks.push_back(std::move(a));
+            continue;
+        }
+        if (pre_error[i]) {
+            in.error = pre_error[i];
+        } else if (auto it = outcome_of.find(rows[i].id); it != outcome_of.end()) {
+            const auto& o = *it->second;
+            in.error = o.error;
+            in.drop_cache = o.drop_cache;
+            a.http_status = o.http_status;
+            a.request_excerpt = o.request_excerpt;
+            a.response_excerpt = o.response_excerpt;
+            if (o.drop_cache) drops.insert(rows[i].sku);
+            if (o.resolved) upserts[rows[i].sku] = *o.resolved;
+        } else {
+            in.error = make_error(ErrorCode::transient, "the channel returned no outcome for this row");
+        }
+        a.decision = decide(in, options_.backoff, rng_);
+        acks.push_back(std::move(a));
+    }
+    // A fresh resolution beats a drop of the same SKU in the same batch.
+    for (const auto& [sku, res] : upserts) drops.erase(sku);
+
+    const std::int64_t written = ack(conn, acks, upserts, drops);
+    stats.not_acked = static_cast<std::int64_t>(acks.size()) - written;
+
+    std::string first_retry;
+    for (std::size_t i = 0; i < acks.size(); ++i) {
+        const auto& a = acks[i];
+        switch (a.decision.verdict) {
+            case Verdict::done: ++stats.ok; break;
+            case Verdict::fail:
+                ++stats.failed;
+                log::error("channel {} ({}): row {} sku '{}' location '{}' failed: {}: {}", config_.id, config_.name,
+                           rows[i].id, rows[i].sku, rows[i].location_key, a.decision.error_code, a.decision.message);
+                break;
+            case Verdict::retry:
+            case Verdict::release:
+                ++stats.retried;
+                if (first_retry.empty() && a.decision.verdict == Verdict::retry)
+                    first_retry = fmt::format("row {} sku '{}': {}: {}", rows[i].id, rows[i].sku, a.decision.error_code,
+                                              a.decision.message);
+                break;
+        }
+        if (a.decision.pause_channel) stats.pause = std::max(stats.pause, a.decision.delay);
+    }
+    const auto ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - started).count();
+    log::info("channel {} ({}): batch rows={} ok={} failed={} retried={} ms={}{}", config_.id, config_.name, stats.rows,
+              stats.ok, stats.failed, stats.retried, ms,
+              report.throttled_for.count() > 0 ? fmt::format(" throttled_ms={}", report.throttled_for.count()) : "");
+    if (!first_retry.empty()) log::warn("channel {} ({}): will retry, e.g. {}", config_.id, config_.name, first_retry);
+    if (stats.not_acked > 0)
+        log::warn("channel {} ({}): {} row(s) were no longer leased by this worker at ack time; another worker owns them",
+                  config_.id, config_.name, stats.not_acked);
+    return stats;
+}
+
+std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
+                                const std::map<std::string, channels::Resolution>& upserts,
+                                const std::set<std::string>& drops) {
+    // Keep trying while the lease lasts: a row acked late is still better than
+    // a row pushed twice after its lease expires.
+    const auto give_up = steady_clock::now() + options_.lease;
+    int failures = 0;
+    for (int race = 0;;) {
+        try {
+            if (!conn) conn = std::make_unique<pg::Connection>(options_.dsn);
+            pg::Transaction tx(*conn);
+            std::vector<std::int64_t> may_requeue;
+            for (const auto& a : acks)
+                if (a.decision.verdict == Verdict::retry || a.decision.verdict == Verdict::release)
+                    may_requeue.push_back(a.row_id);
+            const auto successors = queries::rows_with_pending_successor(*conn, may_requeue);
+            std::vector<queries::AckRow> rows;
+            rows.reserve(acks.size());
+            for (const auto& a : acks) {
+                queries::AckRow r;
+                r.id = a.row_id;
+                r.state = std::string(final_state(a.decision.verdict, successors.count(a.row_id) > 0));
+                r.delay = a.decision.delay;
+                r.refund_attempt = a.decision.refund_attempt;
+                r.http_status = a.http_status;
+                if (a.decision.verdict != Verdict::done) {
+                    if (!a.decision.error_code.empty()) r.error_code = a.decision.error_code;
+                    r.last_error = a.decision.message;
+                }
+                if (r.state == "superseded") r.last_error = "superseded by a newer value for the same key";
+                r.request_excerpt = a.request_excerpt;
+                r.response_excerpt = a.response_excerpt;
+                rows.push_back(std::move(r));
+            }
+            const auto n = queries::write_acks(*conn, options_.worker_id, rows);
+            queries::update_cache(*conn, config_.id, upserts, drops);
+            tx.commit();
+            return n;
+        } catch (const pg::Error& e) {
+            if (e.unique_violation() && ++race < 20) continue;  // a new pending row appeared: re-check successors
+            if (e.connection_lost() && steady_clock::now() < give_up) {
+                conn.reset();
+                ++failures;
+                log::warn("channel {} ({}): lost PostgreSQL while acking, retrying: {}", config_.id, config_.name,
+                          e.what());
+                std::this_thread::sleep_for(std::min(milliseconds{200 * failures}, milliseconds{2000}));
+                continue;
+            }
+            throw;
+        }
+    }
+}
+
+void ChannelWorker::run() {
+    std::unique_ptr<pg::Connection> conn;
+    int failures = 0;
+    const BackoffPolicy reconnect{milliseconds{500}, milliseconds{30'000}};
+    log::info("channel {} ({}, {}): worker started, batch size {}", config_.id, config_.name, config_.type,
+              channel_->batch_size());
+    while (!stop_) {
+        try {
+            if (!conn) {
+                conn = std::make_unique<pg::Connection>(options_.dsn);
+                if (failures > 0) log::info("channel {} ({}): reconnected to PostgreSQL", config_.id, config_.name);
+                failures = 0;
+            }
+            const auto seen = wake_.generation();
+            const auto stats = process_batch(conn);
+            if (stats.pause.count() > 0) {
+                log::error("channel {} ({}): the shop refuses this channel's settings or credentials; pausing {} s "
+                           "(fix the channel in Odoo; queued rows are kept)",
+                           config_.id, config_.name, stats.pause.count() / 1000);
+                wake_.sleep_for(stats.pause, stop_);
+                continue;
+            }
+            if (stats.rows > 0) continue;
+            auto wait = options_.poll_interval;
+            if (auto due = queries::next_due(*conn, config_.id)) {
+                // Due but not claimable: the key is in flight elsewhere; look again soon.
+                wait = due->count() <= 0 ? std::min(wait, milliseconds{250})
+                                         : std::clamp(*due, milliseconds{5}, options_.poll_interval);
+            }
+            wake_.wait_until(seen, steady_clock::now() + wait, stop_);
+        } catch (const pg::Error& e) {
+            ++failures;
+            if (e.connection_lost()) {
+                conn.reset();
+                log::warn("channel {} ({}): PostgreSQL unavailable, reconnecting: {}", config_.id, config_.name, e.what());
+            } else {
+                log::error("channel {} ({}): database error: {}", config_.id, config_.name, e.what());
+            }
+            wake_.sleep_for(backoff_delay(reconnect, failures, rng_), stop_);
+        } catch (const std::exception& e) {
+            ++failures;
+            log::error("channel {} ({}): unexpected error: {}", config_.id, config_.name, e.what());
+            wake_.sleep_for(backoff_delay(reconnect, failures, rng_), stop_);
+        }
+    }
+    log::info("channel {} ({}): worker stopped", config_.id, config_.name);
+}
+
+}  // namespace stockrelay::sidecar

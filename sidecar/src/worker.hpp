@@ -1,0 +1,100 @@
+// One channel's drain loop: claim a batch, validate, push through the
+// channel, ack every row. Each worker owns its PostgreSQL connection and its
+// Channel, so a slow shop never blocks another.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ack.hpp"
+#include "pg.hpp"
+#include "stockrelay/backoff.hpp"
+#include "stockrelay/channels/channel.hpp"
+
+namespace stockrelay::sidecar {
+
+struct WorkerOptions {
+    std::string dsn;
+    std::string worker_id;
+    std::chrono::seconds lease{60};
+    std::chrono::milliseconds poll_interval{5000};
+    BackoffPolicy backoff;
+};
+
+// Wakes sleeping threads: NOTIFY arrivals, reconnects, shutdown.
+class Wakeup {
+public:
+    void notify();
+    std::uint64_t generation() const;
+    // Returns when the generation moved past `seen`, `stop` is set, or at `deadline`.
+    void wait_until(std::uint64_t seen, std::chrono::steady_clock::time_point deadline, const std::atomic<bool>& stop);
+    // Sleeps `d` unless `stop` is set first; returns !stop.
+    bool sleep_for(std::chrono::milliseconds d, const std::atomic<bool>& stop);
+
+private:
+    mutable std::mutex m_;
+    std::condition_variable cv_;
+    std::uint64_t generation_ = 0;
+};
+
+struct BatchStats {
+    int rows = 0;
+    int ok = 0;
+    int failed = 0;
+    int retried = 0;
+    int superseded = 0;
+    std::int64_t not_acked = 0;  // rows whose lease we had lost by ack time
+    std::chrono::milliseconds pause{0};  // channel-level failure: wait this long before pushing again
+
+    BatchStats& operator+=(const BatchStats& o);
+};
+
+// A row's fate after the push, before it is written.
+struct PendingAck {
+    std::int64_t row_id = 0;
+    AckDecision decision;
+    int http_status = 0;
+    std::string request_excerpt;
+    std::string response_excerpt;
+};
+
+class ChannelWorker {
+public:
+    ChannelWorker(channels::Config config, std::unique_ptr<channels::Channel> channel, WorkerOptions options,
+                  Wakeup& wake);
+
+    // Claims, pushes and acks one batch. rows == 0: nothing was due.
+    BatchStats process_batch(std::unique_ptr<pg::Connection>& conn, const std::optional<std::string>& due_before = {});
+
+    // The `run` loop until request_stop(): reconnects with backoff, wakes on
+    // NOTIFY, the poll interval and the next due row.
+    void run();
+    void request_stop();
+    bool stop_requested() const { return stop_.load(); }
+
+    const channels::Config& config() const { return config_; }
+
+private:
+    std::int64_t ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
+                     const std::map<std::string, channels::Resolution>& cache_upserts,
+                     const std::set<std::string>& cache_drops);
+
+    channels::Config config_;
+    std::unique_ptr<channels::Channel> channel_;
+    WorkerOptions options_;
+    Wakeup& wake_;
+    std::atomic<bool> stop_{false};
+    std::mt19937_64 rng_;
+};
+
+}  // namespace stockrelay::sidecar
