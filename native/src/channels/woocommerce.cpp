@@ -1,10 +1,626 @@
-// Placeholder until the woocommerce channel lands: refuses clearly instead of pretending.
+// WooCommerce REST v3 channel. Facts it relies on (observed on WooCommerce
+// 7.9, see shared/specs/woocommerce.md): Basic auth only over HTTPS, OAuth
+// 1.0a in the query over plain HTTP; ?sku=A,B matches products AND
+// variations; variations must be written under their parent; batch calls take
+// at most 100 items and report per-item errors inside a 200.
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
 #include "channels/factories.hpp"
+#include "stockrelay/channels/woocommerce.hpp"
+#include "stockrelay/log.hpp"
+#include "stockrelay/policy.hpp"
 
 namespace stockrelay::channels {
+namespace {
 
-Result<std::unique_ptr<Channel>> make_woocommerce(const Config&, std::unique_ptr<http::Client>) {
-    return make_error(ErrorCode::config, "the woocommerce channel is not built into this stockrelay yet");
+using nlohmann::json;
+namespace wc = woocommerce;
+using std::chrono::milliseconds;
+
+constexpr std::string_view kApiPath = "/wp-json/wc/v3";
+constexpr std::string_view kLookupFields = "id,sku,name,type,parent_id,manage_stock,stock_quantity";
+constexpr int kPerPage = 100;
+constexpr int kMaxPages = 50;
+constexpr int kMaxThrottleWaits = 3;
+constexpr milliseconds kMaxInlineWait{10000};  // longer Retry-After: give the rows back to the sidecar
+constexpr std::size_t kMaxLookupQuery = 1500;  // encoded ?sku= length per call
+
+std::string id_text(const json& j) {
+    if (j.is_number_integer() || j.is_number_unsigned()) return std::to_string(j.get<std::int64_t>());
+    if (j.is_string()) return j.get<std::string>();
+    return {};
+}
+
+bool is_invalid_id_code(std::string_view code) {
+    return code.find("invalid_id") != std::string_view::npos || code.find("invalid_product_id") != std::string_view::npos;
+}
+
+// "code: message" from WooCommerce's error envelope, else an excerpt of the body.
+std::string error_text(const std::string& body) {
+    auto j = json::parse(body, nullptr, false);
+    if (j.is_object() && j.contains("message") && j["message"].is_string()) {
+        auto code = j.value("code", std::string{});
+        auto msg = j["message"].get<std::string>();
+        return code.empty() ? msg : fmt::format("{}: {}", code, msg);
+    }
+    return http::excerpt(body, 300);
+}
+
+std::string error_code(const std::string& body) {
+    auto j = json::parse(body, nullptr, false);
+    if (j.is_object() && j.contains("code") && j["code"].is_string()) return j["code"].get<std::string>();
+    return {};
+}
+
+bool looks_like_json(const std::string& body) {
+    auto p = body.find_first_not_of(" \t\r\n");
+    return p != std::string::npos && (body[p] == '{' || body[p] == '[');
+}
+
+struct Ctx {
+    int calls = 0;
+    milliseconds throttled{0};
+};
+
+struct Target {
+    std::size_t idx;
+    Resolution res;
+    bool from_cache;
+};
+
+class WooChannel final : public Channel {
+public:
+    WooChannel(Config config, std::unique_ptr<http::Client> client, std::string home, bool oauth,
+               wc::OAuthCredentials creds, std::size_t batch)
+        : cfg_(std::move(config)),
+          client_(std::move(client)),
+          home_(std::move(home)),
+          api_(home_ + std::string(kApiPath)),
+          oauth_(oauth),
+          creds_(std::move(creds)),
+          batch_(batch),
+          secrets_(cfg_.secrets()) {}
+
+    std::string_view type() const override { return "woocommerce"; }
+    std::size_t max_batch() const override { return wc::kMaxBatch; }
+    std::size_t batch_size() const override { return batch_; }
+
+    Result<std::string> test_connection() override {
+        Ctx ctx;
+        std::string store;
+        // The REST index is public: fetched without credentials. Its absence is the
+        // "plain permalinks" trap, where key auth cannot work at all.
+        http::Request index;
+        index.url = home_ + "/wp-json/";
+        index.timeout = cfg_.timeout;
+        index.headers.push_back({"Accept", "application/json"});
+        auto idx = client_->send(index);
+        if (!idx) {
+            Error e = idx.error();
+            e.message = redact(fmt::format("cannot reach the WooCommerce store at {}: {}", home_, e.message));
+            return e;
+        }
+        if (idx->status == 200 || idx->status == 404) {
+            auto j = json::parse(idx->body, nullptr, false);
+            if (idx->status == 404 || !j.is_object()) return permalink_error(idx->status);
+            store = j.value("name", std::string{});
+            if (auto ns = j.find("namespaces"); ns != j.end() && ns->is_array() &&
+                std::find(ns->begin(), ns->end(), json("wc/v3")) == ns->end())
+                return make_error(ErrorCode::config,
+                                  fmt::format("the WordPress site at {} has no WooCommerce REST API (wc/v3): "
+                                              "is the WooCommerce plugin active?",
+                                              home_));
+        }
+        auto s = send("GET", fmt::format("products?per_page=1&_fields={}", http::url_encode("id")), "", ctx);
+        if (auto e = failure(s, "test connection")) return *e;
+        auto j = json::parse(s->body, nullptr, false);
+        if (!j.is_array())
+            return make_error(ErrorCode::config,
+                              fmt::format("{}{}/products did not answer with a product list; is {} the WordPress home URL?",
+                                          home_, kApiPath, home_),
+                              s->status);
+        auto total = s->header("x-wp-total").value_or("?");
+        return fmt::format("WooCommerce REST v3 at {}{}: {} products, authenticated with {}", home_,
+                           store.empty() ? "" : fmt::format(" (store \"{}\")", store), total,
+                           oauth_ ? "OAuth 1.0a (plain HTTP)" : "HTTP Basic over HTTPS");
+    }
+
+    Result<std::vector<Location>> list_locations() override {
+        // WooCommerce core keeps one stock figure per product or variation.
+        return std::vector<Location>{Location{"", "Store stock", true}};
+    }
+
+    Result<std::vector<RemoteItem>> lookup_sku(const std::string& sku) override {
+        if (sku.empty()) return make_error(ErrorCode::sku_not_found, "an empty SKU matches nothing");
+        Ctx ctx;
+        auto products = fetch({sku}, ctx);
+        if (!products) return std::move(products).error();
+        std::vector<RemoteItem> out;
+        for (const auto& p : *products) {
+            if (!p.is_object() || p.value("sku", std::string{}) != sku) continue;
+            RemoteItem item;
+            item.sku = sku;
+            item.title = p.value("name", std::string{});
+            item.resolution = resolution_of(p);
+            auto ms = p.find("manage_stock");
+            item.tracked = ms != p.end() && ms->is_boolean() && ms->get<bool>();
+            if (auto q = p.find("stock_quantity"); q != p.end() && q->is_number()) item.levels[""] = q->get<std::int64_t>();
+            out.push_back(std::move(item));
+        }
+        return out;
+    }
+
+    PushReport push(const std::vector<PushItem>& items) override {
+        PushReport rep;
+        rep.items.resize(items.size());
+        Ctx ctx;
+        std::vector<Target> targets;
+        std::vector<std::size_t> unresolved;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const auto& it = items[i];
+            rep.items[i].row_id = it.row_id;
+            if (!it.location_key.empty()) {
+                fail(rep, i, make_error(ErrorCode::rejected,
+                                        fmt::format("WooCommerce keeps a single stock figure per product; location key '{}' "
+                                                    "does not exist there (map the channel to the store stock, key '')",
+                                                    it.location_key)));
+            } else if (it.quantity < 0 || it.quantity > policy::kMaxQuantity) {
+                fail(rep, i, make_error(ErrorCode::invalid_quantity,
+                                        fmt::format("quantity {} is outside 0..{}", it.quantity, policy::kMaxQuantity)));
+            } else if (it.sku.empty()) {
+                fail(rep, i, make_error(ErrorCode::sku_not_found, "the row has no SKU"));
+            } else if (it.cached && !it.cached->remote_id.empty()) {
+                targets.push_back({i, *it.cached, true});
+            } else {
+                unresolved.push_back(i);
+            }
+        }
+        resolve_into(items, unresolved, rep, targets, ctx);
+        apply(items, std::move(targets), rep, ctx, true);
+        rep.http_calls = ctx.calls;
+        rep.throttled_for = ctx.throttled;
+        return rep;
+    }
+
+private:
+    std::string redact(std::string_view text) const { return http::redact(text, secrets_); }
+
+    Error permalink_error(int status) const {
+        return make_error(ErrorCode::config,
+                          fmt::format("the WordPress REST API is not reachable at {}/wp-json/ (HTTP {} without a JSON "
+                                      "answer): WooCommerce API keys need pretty permalinks (WordPress → Settings → "
+                                      "Permalinks: anything but \"Plain\"); the ?rest_route= fallback refuses API keys",
+                                      home_, status),
+                          status);
+    }
+
+    // One authenticated call; rel is relative to /wp-json/wc/v3 and carries an
+    // already-encoded query. A 429 with a short Retry-After is waited out here.
+    Result<http::Response> send(const std::string& method, const std::string& rel, const std::string& body, Ctx& ctx) {
+        const std::string url = api_ + "/" + rel;
+        for (int attempt = 0;; ++attempt) {
+            http::Request r;
+            r.method = method;
+            r.timeout = cfg_.timeout;
+            r.headers.push_back({"Accept", "application/json"});
+            if (!body.empty()) {
+                r.headers.push_back({"Content-Type", "application/json"});
+                r.body = body;
+            }
+            if (oauth_) {
+                // A fresh nonce per request: WooCommerce refuses a nonce it has seen.
+                r.url = wc::oauth_sign_url(method, url, creds_, wc::random_nonce(), std::time(nullptr));
+            } else {
+                r.url = url;
+                r.headers.push_back({"Authorization",
+                                     "Basic " + http::base64(creds_.consumer_key + ":" + creds_.consumer_secret), true});
+            }
+            ++ctx.calls;
+            auto res = client_->send(r);
+            if (!res || res->status != 429 || attempt >= kMaxThrottleWaits) return res;
+            auto wait = res->retry_after();
+            if (wait.count() <= 0) wait = milliseconds{1000 * (attempt + 1)};
+            if (wait > kMaxInlineWait) return res;
+            log::info("woocommerce {}: rate limited, waiting {} ms as Retry-After asks", home_, wait.count());
+            if (!sleep_for(wait)) return res;
+            ctx.throttled += wait;
+        }
+    }
+
+    // The error for a failed call (transport error, non-2xx, non-JSON 2xx), or nullopt.
+    std::optional<Error> failure(const Result<http::Response>& res, std::string_view what) const {
+        if (!res) {
+            Error e = res.error();
+            e.message = redact(fmt::format("{}: {}", what, e.message));
+            return e;
+        }
+        const auto& r = *res;
+        if (r.status >= 200 && r.status < 300) {
+            if (looks_like_json(r.body) && !json::parse(r.body, nullptr, false).is_discarded()) return std::nullopt;
+            return make_error(ErrorCode::transient,
+                              redact(fmt::format("{}: WooCommerce answered HTTP {} with something that is not JSON: {}",
+                                                 what, r.status, http::excerpt(r.body, 200))),
+                              r.status);
+        }
+        Error e = *http::classify_status(r, what);
+        const auto text = error_text(r.body);
+        if (e.code == ErrorCode::auth) {
+            e.message = fmt::format("{}: WooCommerce refused the consumer key/secret ({}){}", what, text,
+                                    oauth_ ? "; over plain HTTP the requests are OAuth 1.0a-signed, so the base URL must "
+                                             "equal the WordPress home URL exactly and the clocks must agree"
+                                           : "; the key needs Read/Write permission");
+        } else if (r.status == 404 && !looks_like_json(r.body)) {
+            e = permalink_error(404);
+        } else if (r.status == 404 && error_code(r.body) == "rest_no_route") {
+            e.code = ErrorCode::config;
+            e.message = fmt::format("{}: {} (is WooCommerce active and up to date?)", what, text);
+        } else if (e.code != ErrorCode::throttled) {
+            e.message = fmt::format("{}: WooCommerce answered HTTP {}: {}", what, r.status, text);
+        }
+        e.message = redact(e.message);
+        return e;
+    }
+
+    // All products and variations whose SKU is one of `skus` (plus near misses:
+    // callers match exactly).
+    Result<std::vector<json>> fetch(const std::vector<std::string>& skus, Ctx& ctx) {
+        std::string joined;
+        for (const auto& s : skus) joined += (joined.empty() ? "" : ",") + s;
+        std::vector<json> out;
+        for (int page = 1; page <= kMaxPages; ++page) {
+            auto rel = fmt::format("products?sku={}&_fields={}&per_page={}&page={}", http::url_encode(joined),
+                                   http::url_encode(kLookupFields), kPerPage, page);
+            auto s = send("GET", rel, "", ctx);
+            if (auto e = failure(s, fmt::format("look up SKU {}", skus.size() == 1 ? "'" + skus[0] + "'" :
+                                                                   fmt::format("'{}' and {} more", skus[0], skus.size() - 1))))
+                return *e;
+            auto j = json::parse(s->body);
+            if (!j.is_array())
+                return make_error(ErrorCode::transient, "SKU lookup: WooCommerce answered with something other than a list",
+                                  s->status);
+            for (auto& p : j) out.push_back(std::move(p));
+            int pages = 1;
+            if (auto h = s->header("x-wp-totalpages")) {
+                try {
+                    pages = std::stoi(*h);
+                } catch (...) {
+                    pages = 1;
+                }
+            }
+            if (page >= pages || j.size() < static_cast<std::size_t>(kPerPage)) break;
+        }
+        return out;
+    }
+
+    static Resolution resolution_of(const json& p) {
+        Resolution r;
+        r.remote_id = id_text(p.value("id", json()));
+        auto type = p.value("type", std::string{"simple"});
+        if (type == "variation") r.parent_id = id_text(p.value("parent_id", json()));
+        r.extra = json{{"type", type}};
+        return r;
+    }
+
+    // Exactly one stock-holding product or variation must carry `sku`.
+    static Result<Resolution> pick(const std::string& sku, const std::vector<json>& products) {
+        std::vector<const json*> hits;
+        std::vector<std::string> stockless;
+        for (const auto& p : products) {
+            if (!p.is_object() || p.value("sku", std::string{}) != sku) continue;
+            auto type = p.value("type", std::string{"simple"});
+            auto ms = p.find("manage_stock");
+            bool manages = ms != p.end() && ms->is_boolean() && ms->get<bool>();
+            if ((type == "variable" && !manages) || type == "grouped" || type == "external")
+                stockless.push_back(fmt::format("{} product #{}", type, id_text(p.value("id", json()))));
+            else
+                hits.push_back(&p);
+        }
+        if (hits.empty()) {
+            if (!stockless.empty())
+                return make_error(ErrorCode::rejected,
+                                  fmt::format("SKU '{}' belongs to a {}, which holds no stock of its own (a variable "
+                                              "product's stock lives on its variations: give each variation its SKU)",
+                                              sku, stockless.front()));
+            return make_error(ErrorCode::sku_not_found,
+                              fmt::format("no WooCommerce product or variation has SKU '{}'", sku));
+        }
+        if (hits.size() > 1) {
+            std::string ids;
+            for (const auto* p : hits) {
+                if (!ids.empty()) ids += ", ";
+                ids += "#" + id_text(p->value("id", json()));
+                if (p->value("type", std::string{}) == "variation")
+                    ids += fmt::format(" (variation of #{})", id_text(p->value("parent_id", json())));
+            }
+            return make_error(ErrorCode::duplicate_sku,
+                              fmt::format("SKU '{}' is used by {} WooCommerce items: {}", sku, hits.size(), ids));
+        }
+        auto r = resolution_of(*hits.front());
+        if (r.remote_id.empty() || (r.extra.value("type", "") == "variation" && (r.parent_id.empty() || r.parent_id == "0")))
+            return make_error(ErrorCode::permanent, fmt::format("WooCommerce answered SKU '{}' without usable ids", sku));
+        return r;
+    }
+
+    // Lookup SKUs in comma-separated chunks. A SKU with a comma goes alone
+    // (WooCommerce also matches the whole string then).
+    std::map<std::string, Result<Resolution>> resolve(const std::vector<std::string>& skus, Ctx& ctx) {
+        std::vector<std::vector<std::string>> chunks;
+        std::vector<std::string> cur;
+        std::size_t cur_len = 0;
+        for (const auto& s : skus) {
+            if (s.find(',') != std::string::npos) {
+                chunks.push_back({s});
+                continue;
+            }
+            auto len = http::url_encode(s).size() + 3;
+            if (!cur.empty() && (cur.size() >= wc::kSkusPerLookup || cur_len + len > kMaxLookupQuery)) {
+                chunks.push_back(std::move(cur));
+                cur.clear();
+                cur_len = 0;
+            }
+            cur.push_back(s);
+            cur_len += len;
+        }
+        if (!cur.empty()) chunks.push_back(std::move(cur));
+        std::map<std::string, Result<Resolution>> out;
+        for (const auto& chunk : chunks) {
+            auto products = fetch(chunk, ctx);
+            for (const auto& s : chunk) {
+                if (!products)
+                    out.insert_or_assign(s, Result<Resolution>(products.error()));
+                else
+                    out.insert_or_assign(s, pick(s, *products));
+            }
+        }
+        return out;
+    }
+
+    void resolve_into(const std::vector<PushItem>& items, const std::vector<std::size_t>& idxs, PushReport& rep,
+                      std::vector<Target>& targets, Ctx& ctx) {
+        if (idxs.empty()) return;
+        std::vector<std::string> skus;
+        std::set<std::string> seen;
+        for (auto i : idxs)
+            if (seen.insert(items[i].sku).second) skus.push_back(items[i].sku);
+        auto found = resolve(skus, ctx);
+        for (auto i : idxs) {
+            const auto& r = found.at(items[i].sku);
+            if (r) {
+                rep.items[i].resolved = *r;
+                targets.push_back({i, *r, false});
+            } else {
+                fail(rep, i, r.error());
+            }
+        }
+    }
+
+    void fail(PushReport& rep, std::size_t i, Error e) const {
+        auto& o = rep.items[i];
+        o.http_status = e.http_status;
+        o.error = std::move(e);
+    }
+
+    static json update_entry(const Target& t, std::int64_t qty) {
+        json id;
+        try {
+            std::size_t used = 0;
+            auto v = std::stoll(t.res.remote_id, &used);
+            id = used == t.res.remote_id.size() ? json(v) : json(t.res.remote_id);
+        } catch (...) {
+            id = t.res.remote_id;
+        }
+        return json{{"id", id}, {"manage_stock", true}, {"stock_quantity", qty}};
+    }
+
+    // Push the targets grouped per endpoint; ids WooCommerce calls invalid are
+    // looked up again once (the cache or the shop changed) and retried.
+    void apply(const std::vector<PushItem>& items, std::vector<Target> targets, PushReport& rep, Ctx& ctx,
+               bool may_reresolve) {
+        std::map<std::string, std::vector<Target>> groups;
+        for (auto& t : targets) groups[t.res.parent_id].push_back(std::move(t));
+        std::vector<Target> stale;
+        for (auto& [parent, group] : groups) {
+            const std::string path = parent.empty() ? "products/batch" : fmt::format("products/{}/variations/batch", parent);
+            for (std::size_t at = 0; at < group.size(); at += batch_) {
+                std::vector<Target> chunk(group.begin() + static_cast<std::ptrdiff_t>(at),
+                                          group.begin() + static_cast<std::ptrdiff_t>(std::min(group.size(), at + batch_)));
+                send_batch(items, path, chunk, rep, ctx, stale);
+            }
+        }
+        if (stale.empty()) return;
+        if (!may_reresolve) {
+            for (const auto& t : stale) {
+                rep.items[t.idx].drop_cache = true;
+                rep.items[t.idx].resolved.reset();
+                fail(rep, t.idx,
+                     make_error(ErrorCode::transient,
+                                fmt::format("WooCommerce calls #{} for SKU '{}' an invalid id right after looking it up; "
+                                            "will look it up again",
+                                            t.res.remote_id, items[t.idx].sku),
+                                rep.items[t.idx].http_status));
+            }
+            return;
+        }
+        std::vector<std::size_t> again;
+        for (const auto& t : stale) {
+            log::info("woocommerce {}: #{} for SKU '{}' is gone; looking the SKU up again", home_, t.res.remote_id,
+                      items[t.idx].sku);
+            auto& o = rep.items[t.idx];
+            o.drop_cache = t.from_cache;
+            o.resolved.reset();
+            o.error.reset();
+            again.push_back(t.idx);
+        }
+        std::vector<Target> fresh;
+        resolve_into(items, again, rep, fresh, ctx);
+        for (const auto& t : fresh) rep.items[t.idx].drop_cache = false;  // the new mapping overwrites the stale one
+        apply(items, std::move(fresh), rep, ctx, false);
+    }
+
+    void send_batch(const std::vector<PushItem>& items, const std::string& path, const std::vector<Target>& chunk,
+                    PushReport& rep, Ctx& ctx, std::vector<Target>& stale) {
+        json updates = json::array();
+        for (const auto& t : chunk) updates.push_back(update_entry(t, items[t.idx].quantity));
+        const std::string shown = fmt::format("POST {}/{}", kApiPath, path);
+        auto request_excerpt = [&](std::size_t k) {
+            return redact(http::excerpt(fmt::format("{} {}", shown, json{{"update", json::array({updates[k]})}}.dump())));
+        };
+        auto res = send("POST", path, json{{"update", updates}}.dump(), ctx);
+        const int status = res ? res->status : 0;
+        if (res && chunk.size() > 1 && (status == 413 || status == 400)) {
+            // Too big for this server (its limit is filterable), or one entry
+            // fails validation for the whole call: halve until it passes.
+            log::info("woocommerce {}: {} on a {}-item batch, splitting it", home_, status, chunk.size());
+            auto mid = chunk.begin() + static_cast<std::ptrdiff_t>(chunk.size() / 2);
+            send_batch(items, path, std::vector<Target>(chunk.begin(), mid), rep, ctx, stale);
+            send_batch(items, path, std::vector<Target>(mid, chunk.end()), rep, ctx, stale);
+            return;
+        }
+        if (auto e = failure(res, fmt::format("update stock ({})", path))) {
+            std::string resp = res ? redact(fmt::format("HTTP {} {}", status, http::excerpt(res->body, 1000))) : e->message;
+            const bool gone = res && (status == 400 || status == 404) && is_invalid_id_code(error_code(res->body));
+            if (res && status == 413)
+                e = make_error(ErrorCode::permanent,
+                               "WooCommerce refuses even a single-item batch as too large (413); check the server's "
+                               "request size limits",
+                               413);
+            for (std::size_t k = 0; k < chunk.size(); ++k) {
+                auto& o = rep.items[chunk[k].idx];
+                o.request_excerpt = request_excerpt(k);
+                o.response_excerpt = resp;
+                o.http_status = status;
+                if (gone)
+                    stale.push_back(chunk[k]);
+                else
+                    fail(rep, chunk[k].idx, *e);
+            }
+            return;
+        }
+        auto body = json::parse(res->body);
+        const json* answers = body.is_object() && body.contains("update") && body["update"].is_array() ? &body["update"] : nullptr;
+        for (std::size_t k = 0; k < chunk.size(); ++k) {
+            const auto& t = chunk[k];
+            auto& o = rep.items[t.idx];
+            o.request_excerpt = request_excerpt(k);
+            o.http_status = status;
+            const json* a = nullptr;
+            if (answers) {
+                // Answers come in request order; fall back to matching ids.
+                if (k < answers->size() && id_text((*answers)[k].value("id", json())) == t.res.remote_id)
+                    a = &(*answers)[k];
+                for (std::size_t m = 0; !a && m < answers->size(); ++m)
+                    if (id_text((*answers)[m].value("id", json())) == t.res.remote_id) a = &(*answers)[m];
+            }
+            if (!a) {
+                o.response_excerpt = redact(fmt::format("HTTP {} {}", status, http::excerpt(res->body, 1000)));
+                fail(rep, t.idx, make_error(ErrorCode::transient,
+                                            fmt::format("WooCommerce's batch answer has no entry for #{} (SKU '{}')",
+                                                        t.res.remote_id, items[t.idx].sku),
+                                            status));
+                continue;
+            }
+            if (auto err = a->find("error"); err != a->end() && err->is_object()) {
+                o.response_excerpt = redact(http::excerpt(a->dump(), 1000));
+                auto code = err->value("code", std::string{});
+                auto msg = err->value("message", std::string{});
+                int st = 0;
+                if (auto d = err->find("data"); d != err->end() && d->is_object() && d->contains("status") &&
+                                                 (*d)["status"].is_number_integer())
+                    st = (*d)["status"].get<int>();
+                o.http_status = st ? st : status;
+                if (is_invalid_id_code(code)) {
+                    stale.push_back(t);
+                    continue;
+                }
+                ErrorCode ec = st >= 500 ? ErrorCode::transient
+                               : (st == 401 || st == 403) ? ErrorCode::auth
+                                                          : ErrorCode::rejected;
+                fail(rep, t.idx, make_error(ec, redact(fmt::format("WooCommerce refused the update of #{} (SKU '{}'): {}: {}",
+                                                                   t.res.remote_id, items[t.idx].sku, code, msg)),
+                                            o.http_status));
+                continue;
+            }
+            json shown_answer = json::object();
+            for (const char* f : {"id", "sku", "manage_stock", "stock_quantity", "stock_status"})
+                if (a->contains(f)) shown_answer[f] = (*a)[f];
+            o.response_excerpt = redact(http::excerpt(shown_answer.dump(), 1000));
+            if (auto q = a->find("stock_quantity"); q != a->end() && q->is_number() &&
+                                                     q->get<std::int64_t>() != items[t.idx].quantity)
+                fail(rep, t.idx, make_error(ErrorCode::rejected,
+                                            fmt::format("WooCommerce kept stock_quantity {} for #{} instead of {}",
+                                                        q->get<std::int64_t>(), t.res.remote_id, items[t.idx].quantity),
+                                            status));
+        }
+    }
+
+    Config cfg_;
+    std::unique_ptr<http::Client> client_;
+    std::string home_;
+    std::string api_;
+    bool oauth_;
+    wc::OAuthCredentials creds_;
+    std::size_t batch_;
+    std::vector<std::string> secrets_;
+};
+
+std::string setting_string(const json& settings, const char* key) {
+    auto it = settings.find(key);
+    return it != settings.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Channel>> make_woocommerce(const Config& config, std::unique_ptr<http::Client> client) {
+    auto cred = [&](const char* k) {
+        auto it = config.credentials.find(k);
+        return it != config.credentials.end() && it->is_string() ? it->get<std::string>() : std::string{};
+    };
+    wc::OAuthCredentials creds{cred("consumer_key"), cred("consumer_secret"), "HMAC-SHA256"};
+    if (creds.consumer_key.empty() || creds.consumer_secret.empty())
+        return make_error(ErrorCode::config,
+                          "WooCommerce needs credentials 'consumer_key' and 'consumer_secret' (WooCommerce → Settings → "
+                          "Advanced → REST API → Add key, permission Read/Write)");
+    if (!config.api_version.empty() && config.api_version != "v3" && config.api_version != "wc/v3")
+        return make_error(ErrorCode::config,
+                          fmt::format("WooCommerce API version '{}' is not supported (only wc/v3)", config.api_version));
+    auto url = http::Url::parse(config.base_url);
+    if (!url) return std::move(url).error();
+    if (!url->query.empty())
+        return make_error(ErrorCode::config,
+                          "channel setting 'base_url' must be the WordPress home URL without a query: the ?rest_route= "
+                          "form refuses API keys, enable pretty permalinks instead");
+    std::string path = url->path;
+    if (auto p = path.find("/wp-json"); p != std::string::npos) path.resize(p);  // forgive a pasted API URL
+    const bool plain = url->scheme == "http";
+    const auto& settings = config.settings;
+    bool insecure_ok = false;
+    if (auto it = settings.find("allow_insecure_http"); it != settings.end() && it->is_boolean()) insecure_ok = it->get<bool>();
+    if (plain && !url->is_loopback() && !insecure_ok)
+        return make_error(ErrorCode::config,
+                          fmt::format("channel setting 'base_url' is plain HTTP to {}: use https:// (plain HTTP is only "
+                                      "allowed for a loopback test shop or with settings.allow_insecure_http)",
+                                      url->host));
+    // Auto: WooCommerce only accepts Basic when it sees HTTPS. "oauth" covers a
+    // TLS proxy in front of a server that believes it is on plain HTTP.
+    auto auth = setting_string(settings, "auth");
+    if (!auth.empty() && auth != "basic" && auth != "oauth")
+        return make_error(ErrorCode::config, fmt::format("channel setting 'auth' is '{}' (expected basic or oauth)", auth));
+    const bool oauth = auth.empty() ? plain : auth == "oauth";
+    if (auto m = setting_string(settings, "oauth_signature_method"); !m.empty()) {
+        if (m != "HMAC-SHA256" && m != "HMAC-SHA1")
+            return make_error(ErrorCode::config, fmt::format("channel setting 'oauth_signature_method' is '{}' "
+                                                             "(expected HMAC-SHA256 or HMAC-SHA1)", m));
+        creds.signature_method = m;
+    }
+    std::size_t batch = config.batch_size > 0 ? static_cast<std::size_t>(config.batch_size) : wc::kDefaultBatch;
+    batch = std::min(batch, wc::kMaxBatch);
+    return std::unique_ptr<Channel>(std::make_unique<WooChannel>(config, std::move(client), url->origin() + path, oauth,
+                                                                 std::move(creds), batch));
 }
 
 }  // namespace stockrelay::channels
