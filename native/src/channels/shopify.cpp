@@ -340,10 +340,12 @@ Answer interpret_response(const http::Response& r, std::string_view what) {
         return a;
     };
 
+    bool parsed = true;
     try {
         a.body = json::parse(r.body);
     } catch (const json::exception&) {
         a.body = nullptr;
+        parsed = false;
     }
     if (a.body.is_object()) a.cost = parse_cost(a.body);
     const auto errors = a.body.is_object() ? parse_errors(a.body) : std::vector<GraphqlError>{};
@@ -388,7 +390,9 @@ Answer interpret_response(const http::Response& r, std::string_view what) {
         }
     }
     if (a.body.is_discarded() || a.body.is_null() || !a.body.is_object()) {
-        std::string kind = r.body.empty() ? "an empty body" : "a body that is not a JSON object";
+        std::string kind = r.body.empty() ? "an empty body"
+                           : !parsed      ? "a body that is not valid JSON (garbage or cut short)"
+                                          : "a JSON body that is not an object";
         return fail(ErrorCode::transient, fmt::format("{}: Shopify answered HTTP {} with {}: {}", what, r.status, kind, snippet));
     }
     if (!errors.empty()) {
