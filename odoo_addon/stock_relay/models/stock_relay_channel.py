@@ -1,0 +1,331 @@
+import logging
+
+import stockrelay_native
+from psycopg2.extras import Json as PsycopgJson
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from .schema import apply_contract
+
+_logger = logging.getLogger(__name__)
+
+CHANNEL_TYPES = [("shopify", "Shopify"), ("woocommerce", "WooCommerce"), ("medusa", "Medusa")]
+
+# Write-only inputs shown in the form, per channel type: field -> credentials key.
+SECRET_INPUTS = {
+    "shopify_access_token": ("shopify", "access_token"),
+    "woo_consumer_key": ("woocommerce", "consumer_key"),
+    "woo_consumer_secret": ("woocommerce", "consumer_secret"),
+    "medusa_api_key": ("medusa", "api_key"),
+    "medusa_email": ("medusa", "email"),
+    "medusa_password": ("medusa", "password"),
+}
+
+
+class NullableInteger(fields.Integer):
+    """An integer column where 0/empty means NULL ("not set").
+
+    The contract forbids 0 for batch_size (NULL = the channel's default) and
+    NULL is how "no cap" is spelled; Odoo's Integer would write 0.
+    """
+
+    def convert_to_column(self, value, record, values=None, validate=True):
+        return int(value) if value else None
+
+
+class JsonObject(fields.Json):
+    """A jsonb column that is NOT NULL DEFAULT '{}': empty is {}, never NULL."""
+
+    def convert_to_column(self, value, record, values=None, validate=True):
+        return PsycopgJson(value or {})
+
+
+def native_message(exc):
+    """The exact text of a native exception, prefixed with its error code."""
+    code = getattr(exc, "code", "") or ""
+    return f"{code}: {exc}" if code else str(exc)
+
+
+class StockRelayChannel(models.Model):
+    _name = "stock.relay.channel"
+    _description = "Stock Relay Shop Channel"
+    _table = "stock_relay_channel"
+    _auto = False  # native/sql/stock_relay_schema.sql owns the table
+    _log_access = True
+    _order = "name, id"
+
+    # --- columns of stock_relay_channel (keep in step with the contract) ---
+    name = fields.Char(required=True)
+    channel_type = fields.Selection(CHANNEL_TYPES, string="Shop Type", required=True, default="shopify")
+    enabled = fields.Boolean(default=True, help="Disabled channels receive no new outbox rows.")
+    base_url = fields.Char(string="Shop URL", required=True,
+                           help="Shopify: https://<shop>.myshopify.com; WooCommerce: the site URL; "
+                                "Medusa: the backend URL.")
+    api_version = fields.Char(string="API Version", help="Shopify Admin API version, e.g. 2025-10.")
+    credentials = JsonObject(groups="base.group_system", copy=False,
+                             help="Secrets by shop type; readable by administrators only.")
+    settings = JsonObject(string="Extra Settings", groups="base.group_system")
+    batch_size = NullableInteger(help="Items per shop request; empty = the shop's default "
+                                      "(Shopify 250, WooCommerce 100).")
+    max_attempts = fields.Integer(required=True, default=10,
+                                  help="A row that failed transiently this many times is marked failed.")
+    timeout_ms = fields.Integer(string="Timeout (ms)", required=True, default=15000)
+    tls_verify = fields.Boolean(string="Verify TLS", default=True)
+    safety_buffer = fields.Float(default=0.0, help="Units held back from every shop location.")
+    quantity_cap = NullableInteger(string="Cap", help="Never publish more than this; empty = no cap.")
+    company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
+
+    # --- not stored ---
+    location_line_ids = fields.One2many("stock.relay.channel.location", "channel_id", string="Location Mapping")
+    shopify_access_token = fields.Char(string="Access Token", compute="_compute_secret_inputs",
+                                       inverse="_inverse_secret_inputs")
+    woo_consumer_key = fields.Char(string="Consumer Key", compute="_compute_secret_inputs",
+                                   inverse="_inverse_secret_inputs")
+    woo_consumer_secret = fields.Char(string="Consumer Secret", compute="_compute_secret_inputs",
+                                      inverse="_inverse_secret_inputs")
+    medusa_api_key = fields.Char(string="Secret API Key", compute="_compute_secret_inputs",
+                                 inverse="_inverse_secret_inputs")
+    medusa_email = fields.Char(string="Admin Email", compute="_compute_secret_inputs",
+                               inverse="_inverse_secret_inputs")
+    medusa_password = fields.Char(string="Admin Password", compute="_compute_secret_inputs",
+                                  inverse="_inverse_secret_inputs")
+    credentials_status = fields.Char(string="Stored Credentials", compute="_compute_credentials_status")
+    ca_file = fields.Char(string="CA File", compute="_compute_settings_inputs", inverse="_inverse_settings_inputs",
+                          help="PEM bundle trusted for this shop (a private CA); empty = the system store.")
+    allow_insecure_http = fields.Boolean(string="Allow Plain HTTP", compute="_compute_settings_inputs",
+                                         inverse="_inverse_settings_inputs",
+                                         help="Only for local test shops: send credentials without TLS.")
+    pending_count = fields.Integer(string="Pending", compute="_compute_stats")
+    failed_count = fields.Integer(string="Failed", compute="_compute_stats")
+    oldest_pending_age = fields.Char(string="Oldest Pending", compute="_compute_stats")
+    last_success_at = fields.Datetime(string="Last Success", compute="_compute_stats")
+
+    def init(self):
+        apply_contract(self.env.cr)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        channels = super().create(vals_list)
+        channels.invalidate_recordset(list(SECRET_INPUTS))
+        return channels
+
+    def write(self, vals):
+        result = super().write(vals)
+        if SECRET_INPUTS.keys() & vals.keys():
+            # What was typed must not be sent back by the read that follows the save.
+            self.invalidate_recordset(list(SECRET_INPUTS))
+        return result
+
+    # ------------------------------------------------------------ secrets
+    def _compute_secret_inputs(self):
+        # Write-only: what was saved is never sent back to the browser.
+        for channel in self:
+            for fname in SECRET_INPUTS:
+                channel[fname] = False
+
+    def _inverse_secret_inputs(self):
+        for channel in self:
+            creds = dict(channel.sudo().credentials or {})
+            changed = False
+            for fname, (ctype, key) in SECRET_INPUTS.items():
+                value = channel[fname]
+                if value and ctype == channel.channel_type:
+                    creds[key] = value.strip() if key != "password" else value
+                    changed = True
+            if changed:
+                channel.sudo().credentials = creds
+
+    @api.depends("credentials", "channel_type")
+    def _compute_credentials_status(self):
+        for channel in self:
+            creds = channel.sudo().credentials or {}
+            keys = [k for k, v in sorted(creds.items()) if v]
+            channel.credentials_status = (", ".join(f"{k}: set" for k in keys)) if keys else _("none")
+
+    def _compute_settings_inputs(self):
+        for channel in self:
+            settings = channel.sudo().settings or {}
+            channel.ca_file = settings.get("ca_file") or False
+            channel.allow_insecure_http = bool(settings.get("allow_insecure_http"))
+
+    def _inverse_settings_inputs(self):
+        for channel in self:
+            settings = dict(channel.sudo().settings or {})
+            if channel.ca_file:
+                settings["ca_file"] = channel.ca_file.strip()
+            else:
+                settings.pop("ca_file", None)
+            if channel.allow_insecure_http:
+                settings["allow_insecure_http"] = True
+            else:
+                settings.pop("allow_insecure_http", None)
+            channel.sudo().settings = settings
+
+    def action_clear_credentials(self):
+        self.check_access("write")
+        self.sudo().write({"credentials": {}})
+
+    # ------------------------------------------------------------ stats
+    def _compute_stats(self):
+        stats = {}
+        if self.ids:
+            self.env.cr.execute(
+                """
+                SELECT channel_id,
+                       count(*) FILTER (WHERE state = 'pending'),
+                       count(*) FILTER (WHERE state = 'failed'),
+                       min(enqueued_at) FILTER (WHERE state = 'pending'),
+                       max(done_at) FILTER (WHERE state = 'done'),
+                       now() AT TIME ZONE 'UTC'
+                  FROM stock_relay_outbox
+                 WHERE channel_id = ANY(%s)
+                 GROUP BY channel_id
+                """,
+                [list(self.ids)],
+            )
+            stats = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        for channel in self:
+            pending, failed, oldest, last_done, now = stats.get(channel.id, (0, 0, None, None, None))
+            channel.pending_count = pending
+            channel.failed_count = failed
+            channel.oldest_pending_age = _format_age(now - oldest) if oldest else False
+            channel.last_success_at = last_done
+
+    # ------------------------------------------------------------ constraints
+    @api.constrains("safety_buffer", "quantity_cap", "batch_size", "timeout_ms", "max_attempts")
+    def _check_numbers(self):
+        for channel in self:
+            if channel.safety_buffer < 0:
+                raise ValidationError(_("The safety buffer cannot be negative."))
+            if channel.quantity_cap and channel.quantity_cap < 0:
+                raise ValidationError(_("The cap cannot be negative."))
+            if channel.batch_size and channel.batch_size < 0:
+                raise ValidationError(_("The batch size must be positive."))
+            if channel.timeout_ms <= 0 or channel.max_attempts <= 0:
+                raise ValidationError(_("Timeout and maximum attempts must be positive."))
+
+    # ------------------------------------------------------------ native core
+    def _native_config(self):
+        """The channel row as the native core (and the sidecar) reads it."""
+        self.ensure_one()
+        rec = self.sudo()
+        config = {
+            "id": rec.id,
+            "name": rec.name,
+            "channel_type": rec.channel_type,
+            "base_url": (rec.base_url or "").strip(),
+            "credentials": rec.credentials or {},
+            "settings": rec.settings or {},
+            "max_attempts": rec.max_attempts,
+            "timeout_ms": rec.timeout_ms,
+            "tls_verify": rec.tls_verify,
+        }
+        if rec.api_version:
+            config["api_version"] = rec.api_version.strip()
+        if rec.batch_size:
+            config["batch_size"] = rec.batch_size
+        return config
+
+    def _native_channel(self):
+        # The buttons use the stored secrets: only people who may edit the channel.
+        self.check_access("write")
+        try:
+            return stockrelay_native.Channel(self._native_config())
+        except stockrelay_native.StockRelayError as exc:
+            raise UserError(_("%(channel)s: %(error)s", channel=self.name, error=native_message(exc))) from exc
+
+    def _native_call(self, what, method, *args):
+        channel = self._native_channel()
+        try:
+            return getattr(channel, method)(*args)
+        except stockrelay_native.StockRelayError as exc:
+            raise UserError(_("%(what)s failed for %(channel)s.\n%(error)s",
+                              what=what, channel=self.name, error=native_message(exc))) from exc
+
+    def action_test_connection(self):
+        self.ensure_one()
+        message = self._native_call(_("Test connection"), "test_connection")
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": _("Connection OK"), "message": message or _("The shop answered."),
+                       "type": "success", "sticky": False},
+        }
+
+    def action_load_locations(self):
+        self.ensure_one()
+        remote = self._native_call(_("Loading shop locations"), "list_locations")
+        Line = self.env["stock.relay.channel.location"]
+        existing = {line.location_key: line for line in self.location_line_ids}
+        default_locations = self._default_odoo_locations() if not existing and len(remote) == 1 else Line.browse()
+        for loc in remote:
+            key, name = str(loc.get("id")), loc.get("name") or str(loc.get("id"))
+            if not loc.get("active", True):
+                name = _("%s (inactive in the shop)", name)
+            if key in existing:
+                existing[key].location_name = name
+            else:
+                Line.create({"channel_id": self.id, "location_key": key, "location_name": name,
+                             "location_ids": [fields.Command.set(default_locations.ids)]})
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": _("Shop locations loaded"),
+                       "message": _("%s location(s) found; map each one to Odoo locations.", len(remote)),
+                       "type": "success", "next": {"type": "ir.actions.act_window_close"}},
+        }
+
+    def _default_odoo_locations(self):
+        company = self.company_id or self.env.company
+        warehouses = self.env["stock.warehouse"].search([("company_id", "=", company.id)])
+        return warehouses.lot_stock_id if len(warehouses) == 1 else self.env["stock.location"]
+
+    def _open_tool(self, model, title):
+        self.ensure_one()
+        tool = self.env[model].create({"channel_id": self.id})
+        return {"type": "ir.actions.act_window", "res_model": model, "res_id": tool.id, "name": title,
+                "view_mode": "form", "target": "new"}
+
+    def action_open_lookup(self):
+        return self._open_tool("stock.relay.sku.lookup", _("Look up SKU"))
+
+    def action_open_preview(self):
+        return self._open_tool("stock.relay.preview", _("Preview"))
+
+    def action_resync_all(self):
+        self.check_access("write")
+        n = 0
+        for channel in self:
+            if not channel.enabled:
+                raise UserError(_("%s is disabled; enable it before a full sync.", channel.name))
+            products = self.env["product.product"].with_context(active_test=False).search(
+                [("is_storable", "=", True), ("default_code", "!=", False)])
+            n += self.env["stock.relay.outbox"]._enqueue_products(
+                products.ids, trigger="full_sync", channels=channel)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": _("Full sync queued"), "message": _("%s outbox row(s) queued.", n),
+                       "type": "success"},
+        }
+
+    def action_view_outbox(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("stock_relay.action_stock_relay_outbox")
+        action["domain"] = [("channel_id", "=", self.id)]
+        state = self.env.context.get("outbox_state")
+        action["context"] = {"search_default_state_%s" % state: 1} if state else {}
+        return action
+
+
+def _format_age(delta):
+    seconds = int(delta.total_seconds()) if delta else 0
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+

@@ -1,0 +1,240 @@
+import logging
+import pathlib
+from collections import defaultdict
+from datetime import timedelta
+
+import stockrelay_native
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from .schema import apply_contract
+
+_logger = logging.getLogger(__name__)
+
+STATES = [("pending", "Pending"), ("in_flight", "In Flight"), ("done", "Done"), ("failed", "Failed"),
+          ("superseded", "Superseded")]
+TRIGGERS = [("quant", "Quant Change"), ("picking", "Picking Done"), ("full_sync", "Full Sync"),
+            ("manual_retry", "Manual Retry"), ("manual", "Manual")]
+KINDS = [("stock", "Stock"), ("product", "Product"), ("price", "Price")]
+
+RETENTION_PARAM = "stock_relay.retention_days"
+# Where a source checkout keeps the retry SQL (used when the native module predates retry_failed_sql()).
+_RETRY_SQL_FILE = pathlib.Path(__file__).resolve().parents[3] / "sidecar" / "sql" / "retry_failed.sql"
+
+
+def retry_failed_sql():
+    """The sidecar's retry SQL ($1 channel id, $2 row id) with psycopg2 placeholders."""
+    native = getattr(stockrelay_native, "retry_failed_sql", None)
+    if native is not None:
+        text = native()
+    elif _RETRY_SQL_FILE.is_file():
+        text = _RETRY_SQL_FILE.read_text()
+    else:
+        raise UserError(_("This build of stockrelay_native has no retry_failed_sql(); update stockrelay."))
+    return text.replace("%", "%%").replace("$1", "%(channel_id)s").replace("$2", "%(row_id)s")
+DEFAULT_RETENTION_DAYS = 30
+
+
+class StockRelayOutbox(models.Model):
+    """The sync log: one row per change to publish, drained by stockrelayd."""
+
+    _name = "stock.relay.outbox"
+    _description = "Stock Relay Sync Log"
+    _table = "stock_relay_outbox"
+    _auto = False  # native/sql/stock_relay_schema.sql owns the table
+    _log_access = False
+    _order = "id desc"
+    _rec_name = "sku"
+
+    # --- columns of stock_relay_outbox (keep in step with the contract) ---
+    channel_id = fields.Many2one("stock.relay.channel", required=True, readonly=True, ondelete="cascade")
+    kind = fields.Selection(KINDS, required=True, readonly=True, default="stock")
+    product_id = fields.Many2one("product.product", required=True, readonly=True)
+    sku = fields.Char(string="SKU", required=True, readonly=True)
+    location_key = fields.Char(string="Shop Location", readonly=True)
+    quantity = fields.Float(readonly=True, digits=(16, 0))
+    version = fields.Integer(readonly=True)
+    trigger = fields.Selection(TRIGGERS, readonly=True)
+    state = fields.Selection(STATES, readonly=True)
+    attempts = fields.Integer(readonly=True)
+    next_attempt_at = fields.Datetime(string="Next Attempt", readonly=True)
+    lease_until = fields.Datetime(string="Lease Until", readonly=True)
+    leased_by = fields.Char(string="Leased By", readonly=True)
+    last_http_status = fields.Integer(string="HTTP Status", readonly=True)
+    error_code = fields.Char(string="Error Code", readonly=True)
+    last_error = fields.Text(string="Last Error", readonly=True)
+    request_excerpt = fields.Text(string="Request", readonly=True)
+    response_excerpt = fields.Text(string="Response", readonly=True)
+    enqueued_at = fields.Datetime(string="Enqueued", readonly=True)
+    updated_at = fields.Datetime(string="Updated", readonly=True)
+    done_at = fields.Datetime(string="Done", readonly=True)
+
+    # --- not stored ---
+    location_name = fields.Char(string="Shop Location Name", compute="_compute_location_name")
+
+    def init(self):
+        apply_contract(self.env.cr)
+
+    def _compute_location_name(self):
+        lines = self.env["stock.relay.channel.location"].sudo().search(
+            [("channel_id", "in", self.channel_id.ids)])
+        names = {(line.channel_id.id, line.location_key or ""): line.location_name for line in lines}
+        for row in self:
+            row.location_name = names.get((row.channel_id.id, row.location_key or ""), row.location_key)
+
+    # ------------------------------------------------------------ enqueue
+    @api.model
+    def _enqueue_products(self, product_ids, trigger="quant", channels=None, touched=None, location_keys=None):
+        """Compute the sellable quantity of ``product_ids`` and upsert outbox rows.
+
+        ``touched`` ({product_id: {location_id}}) limits the rows to mapping
+        lines whose locations contain a changed quant; ``location_keys`` limits
+        them to given (channel_id, location_key) pairs. Returns the row count.
+        """
+        rows = self._sellable_rows(product_ids, channels=channels, touched=touched, location_keys=location_keys)
+        if not rows:
+            return 0
+        arrays = tuple([] for _i in range(5))
+        for row in rows:
+            for array, value in zip(arrays, (row["channel"].id, row["product"].id, row["sku"],
+                                             row["location_key"], row["quantity"])):
+                array.append(value)
+        self.env.cr.execute(
+            "SELECT stock_relay_enqueue(%s::int[], %s::int[], %s::varchar[], %s::varchar[], %s::numeric[], %s, 'stock')",
+            [*arrays, trigger],
+        )
+        written = self.env.cr.fetchone()[0]
+        _logger.debug("stock_relay: %s outbox row(s), trigger %s", written, trigger)
+        return written
+
+    @api.model
+    def _sellable_rows(self, product_ids, channels=None, touched=None, location_keys=None, include_disabled=False):
+        """What would be published: one dict per (channel, mapping line, product).
+
+        One grouped query sums quantity and reserved per (location, product)
+        over every mapped internal location (children included); the native
+        policy turns each line's sums into the number to publish.
+        """
+        cr = self.env.cr
+        if not product_ids:
+            return []
+        if channels is None:
+            channels = self.env["stock.relay.channel"].sudo().search([("enabled", "=", True)])
+        else:
+            channels = channels.sudo().filtered(lambda c: c.enabled or include_disabled)
+        if not channels:
+            return []
+
+        # Line -> internal locations it draws from (a line mapping a parent and
+        # its child counts each location once).
+        cr.execute(
+            """
+            SELECT DISTINCT l.id, sl.id
+              FROM stock_relay_channel_location l
+              JOIN stock_relay_channel_location_rel r ON r.line_id = l.id
+              JOIN stock_location ml ON ml.id = r.location_id
+              JOIN stock_location sl ON sl.parent_path LIKE ml.parent_path || '%%'
+             WHERE l.channel_id = ANY(%s) AND sl.usage = 'internal'
+            """,
+            [list(channels.ids)],
+        )
+        line_locations = defaultdict(set)
+        for line_id, location_id in cr.fetchall():
+            line_locations[line_id].add(location_id)
+        if not line_locations:
+            return []
+        lines = self.env["stock.relay.channel.location"].sudo().browse(sorted(line_locations))
+
+        products = self.env["product.product"].sudo().with_context(active_test=False).browse(
+            list(product_ids)).exists()
+        relayed = products.filtered(lambda p: p.is_storable and (p.default_code or "").strip())
+        if not relayed:
+            return []
+
+        all_locations = set().union(*line_locations.values())
+        self.env["stock.quant"].flush_model(["product_id", "location_id", "quantity", "reserved_quantity"])
+        cr.execute(
+            """
+            SELECT location_id, product_id, sum(quantity), sum(reserved_quantity)
+              FROM stock_quant
+             WHERE product_id = ANY(%s) AND location_id = ANY(%s)
+             GROUP BY location_id, product_id
+            """,
+            [list(relayed.ids), list(all_locations)],
+        )
+        by_location = defaultdict(list)
+        for location_id, product_id, qty, reserved in cr.fetchall():
+            by_location[location_id].append((product_id, float(qty or 0), float(reserved or 0)))
+        sums = defaultdict(lambda: [0.0, 0.0])
+        for line_id, locations in line_locations.items():
+            for location_id in locations:
+                for product_id, qty, reserved in by_location.get(location_id, ()):
+                    acc = sums[(line_id, product_id)]
+                    acc[0] += qty
+                    acc[1] += reserved
+
+        rows = []
+        for line in lines:
+            channel = line.channel_id
+            key = line.location_key or ""
+            if location_keys is not None and (channel.id, key) not in location_keys:
+                continue
+            cap = channel.quantity_cap or None
+            for product in relayed:
+                if touched is not None and not (touched.get(product.id, set()) & line_locations[line.id]):
+                    continue
+                on_hand, reserved = sums.get((line.id, product.id), (0.0, 0.0))
+                rows.append({
+                    "channel": channel, "line": line, "product": product, "sku": product.default_code.strip(),
+                    "location_key": key, "locations": line_locations[line.id], "on_hand": on_hand,
+                    "reserved": reserved, "safety_buffer": channel.safety_buffer, "cap": cap,
+                    "quantity": stockrelay_native.sellable(on_hand, reserved, channel.safety_buffer, cap),
+                })
+        return rows
+
+    # ------------------------------------------------------------ retry / purge
+    def action_retry(self):
+        """Re-queue failed rows with the SQL ``stockrelayd retry --failed`` runs.
+
+        Only the newest row of a key is re-queued (trigger manual_retry);
+        re-sending an older failed value would undo a newer one. Every
+        selected failed row ends superseded.
+        """
+        self.check_access("write")
+        rows = self.sudo().filtered(lambda r: r.state == "failed")
+        if not rows:
+            raise UserError(_("Only failed rows can be retried."))
+        disabled = rows.channel_id.filtered(lambda c: not c.enabled)
+        if disabled:
+            raise UserError(_("%s is disabled; enable it before retrying.", ", ".join(disabled.mapped("name"))))
+        sql = retry_failed_sql()
+        requeued = 0
+        for row in rows:
+            self.env.cr.execute(sql, {"channel_id": None, "row_id": row.id})
+            requeued += self.env.cr.fetchone()[0] or 0
+        self.invalidate_model()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": _("Retry queued"),
+                       "message": _("%(requeued)s row(s) queued again, %(closed)s closed.",
+                                    requeued=requeued, closed=len(rows)),
+                       "type": "success", "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+        }
+
+    @api.model
+    def _cron_purge(self):
+        days = self.env["ir.config_parameter"].sudo().get_param(RETENTION_PARAM, DEFAULT_RETENTION_DAYS)
+        try:
+            days = max(0, int(days))
+        except (TypeError, ValueError):
+            days = DEFAULT_RETENTION_DAYS
+        cutoff = fields.Datetime.now() - timedelta(days=days)
+        self.env.cr.execute(
+            "DELETE FROM stock_relay_outbox WHERE state IN ('done', 'superseded') "
+            "AND coalesce(done_at, updated_at) < %s",
+            [cutoff],
+        )
+        _logger.info("stock_relay: purged %s outbox row(s) older than %s day(s)", self.env.cr.rowcount, days)
+        return self.env.cr.rowcount

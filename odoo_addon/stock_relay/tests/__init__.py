@@ -1,0 +1,5 @@
+from . import test_contract
+from . import test_capture
+from . import test_channel
+from . import test_security
+from . import test_commit
