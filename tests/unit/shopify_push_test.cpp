@@ -393,6 +393,9 @@ TEST(ShopifyPush, ActivateCarriesIdempotencyOn2026_04AndIsSkippedOn2026_10) {
         ASSERT_EQ(h.sent().size(), 3u);
         EXPECT_EQ(h.sent()[1].op(), "ActivateIdem");
         EXPECT_TRUE(h.sent()[1].variables["key"].is_string());
+        // Same rows again, but the first key drew userErrors that Shopify would replay: a new key.
+        EXPECT_EQ(h.sent()[2].variables["input"], h.sent()[0].variables["input"]);
+        EXPECT_NE(h.sent()[2].variables["key"], h.sent()[0].variables["key"]);
     }
     {
         Harness h("2026-10");
@@ -581,4 +584,23 @@ TEST(ShopifyPush, BadRowsFailWithoutCalls) {
     EXPECT_EQ(code_of(rep.items[2]), "invalid_quantity");
     EXPECT_EQ(rep.http_calls, 0);
     EXPECT_TRUE(h.channel->push({}).items.empty());
+}
+
+TEST(ShopifyPush, PreviousAttemptFailedGetsAFreshKeyForTheSamePayload) {
+    Harness h("2026-10");
+    h.reply(data(set_errors({{{"code", "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"}, {"field", {"idempotent", "key"}},
+                              {"message", "A previous attempt with this key failed."}}})));
+    h.reply(data(set_ok()));
+    auto rep = h.channel->push({item(1, "A", L1, 5, "gid://shopify/InventoryItem/1")});
+    EXPECT_EQ(code_of(rep.items[0]), "ok");
+    ASSERT_EQ(h.sent().size(), 2u);
+    EXPECT_EQ(h.sent()[1].variables["input"], h.sent()[0].variables["input"]);
+    EXPECT_NE(h.sent()[1].variables["key"], h.sent()[0].variables["key"]);
+
+    Harness m("2026-10");  // a mismatch cannot be fixed by retrying: permanent, with Shopify's words
+    m.reply(data(set_errors({{{"code", "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"}, {"field", {"idempotent", "key"}},
+                              {"message", "The idempotency key was already used with different parameters."}}})));
+    auto r = m.channel->push({item(1, "A", L1, 5, "gid://shopify/InventoryItem/1")});
+    EXPECT_EQ(code_of(r.items[0]), "permanent");
+    EXPECT_NE(r.items[0].error->message.find("already used with different parameters"), std::string::npos);
 }

@@ -497,11 +497,18 @@ private:
     void set_batch(std::vector<Pending> pending, PushReport& rep, CallState& st) {
         const std::string doc = sh::set_quantities_document(version_);
         int salt = 0;
+        // Keys whose call Shopify answered with userErrors: it remembers that
+        // outcome, so sending the same rows again (after inventoryActivate) needs a new key.
+        std::set<std::string> refused_keys;
         for (int round = 0; round < kMaxSetRounds && !pending.empty(); ++round) {
             std::vector<sh::SetLine> lines;
             lines.reserve(pending.size());
             for (const auto& p : pending) lines.push_back(p.line);
-            const std::string key = version_.requires_idempotent() ? sh::idempotency_key(lines, salt) : std::string();
+            std::string key;
+            if (version_.requires_idempotent()) {
+                key = sh::idempotency_key(lines, salt);
+                while (refused_keys.count(key)) key = sh::idempotency_key(lines, ++salt);
+            }
             const json vars = sh::set_quantities_variables(version_, lines, key);
             auto c = graphql("SetQty", doc, vars, 10, st);
 
@@ -532,6 +539,7 @@ private:
                 for (const auto& p : pending) rep.items[p.idx].error.reset();
                 return;
             }
+            if (!key.empty()) refused_keys.insert(key);
 
             std::map<std::size_t, sh::UserError> by_row;
             std::vector<sh::UserError> unmapped;
@@ -550,9 +558,8 @@ private:
                                                            u.code, u.message),
                                                c.http_status));
                 }
-                if (u.code == "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED" && by_row.empty() && salt == 0) {
-                    ++salt;  // Shopify will not retry a failed key: send the same payload under a new one
-                    continue;
+                if (u.code == "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED" && by_row.empty() && salt < 3) {
+                    continue;  // Shopify will not retry a failed key: the same payload goes under a new one
                 }
                 return fail_all(make_error(ErrorCode::permanent,
                                            fmt::format("SetQty: Shopify refused the call [{}: {} (field {})]",
