@@ -28,7 +28,6 @@ pytestmark = [
     pytest.mark.skipif(not ENV.get("STOCKRELAY_ODOO_DB"),
                        reason="real-Odoo tier: run scripts/odoo-test (needs ODOO_SRC, an Odoo 18.0 tree)"),
     pytest.mark.sidecar,
-    pytest.mark.shopify,
 ]
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -267,6 +266,13 @@ def test_odoo_to_shopify(odoo, shop, ca, sidecar, work):
     assert got == expected
     assert expected[("E2E-1", "Main")] == 7 and expected[("E2E-2", "Main")] == 3
     assert state["E2E-1"][gid["Outlet"]] == 99, "untouched keys are left alone until a full sync"
+
+    # Preview: Odoo's explanation of the number, next to what the shop now has.
+    preview = odoo.x("stock.relay.preview", "create", {"channel_id": channel, "product_id": products["E2E-1"]})
+    odoo.x("stock.relay.preview", "action_preview", [preview])
+    html = odoo.x("stock.relay.preview", "read", [preview], ["result"])[0]["result"]
+    assert "floor(max(0, 7.0 − 0.0) − buffer 0.0) = <b>7</b>" in html, html
+    assert "Product E2E-1" in html and f'"{gid["Main"]}": 7' in html, html
 
     # What Odoo shows about it: the log, the statistics, the unmatched report.
     stats = odoo.x("stock.relay.channel", "read", [channel], ["pending_count", "failed_count", "last_success_at"])[0]
