@@ -604,3 +604,17 @@ TEST(ShopifyPush, PreviousAttemptFailedGetsAFreshKeyForTheSamePayload) {
     EXPECT_EQ(code_of(r.items[0]), "permanent");
     EXPECT_NE(r.items[0].error->message.find("already used with different parameters"), std::string::npos);
 }
+
+TEST(ShopifyPush, SmallBucketsGetSmallerSkuSearches) {
+    Harness h;
+    h.reply(data({{"shop", {{"name", "Tiny"}}}}, cost(1, 200, 200, 1000)));
+    ASSERT_TRUE(h.channel->test_connection());
+    std::vector<PushItem> items;
+    for (int i = 0; i < 40; ++i) items.push_back(item(i + 1, "T" + std::to_string(i), L1, 1));
+    for (int k = 0; k < 3; ++k) h.reply(data(variants_page(json::array()), cost(10, 200, 200, 1000)));
+    auto rep = h.channel->push(items);
+    ASSERT_EQ(h.sent().size(), 4u);  // (200/2 - 2) / 6 = 16 SKUs per search: 16 + 16 + 8
+    EXPECT_EQ(h.sent()[1].variables["first"], 32);
+    EXPECT_EQ(h.sent()[3].variables["first"], 16);
+    for (const auto& o : rep.items) EXPECT_EQ(code_of(o), "sku_not_found");
+}

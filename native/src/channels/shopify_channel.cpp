@@ -341,7 +341,13 @@ private:
     void resolve(const std::vector<PushItem>& items, const std::vector<std::string>& skus,
                  const std::unordered_map<std::string, std::vector<std::size_t>>& rows_by_sku, PushReport& rep,
                  std::vector<Pending>& ready, CallState& st) {
-        for (const auto& chunk : sh::chunk_skus(skus)) {
+        // A search for n SKUs asks for 2n variants at ~3 points each; keep it well
+        // inside the bucket this shop reported (small buckets would never fit 50).
+        std::size_t per_query = sh::kMaxSkusPerQuery;
+        if (bucket_.known() && bucket_.maximum() > 0)
+            per_query = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(0.0, (bucket_.maximum() / 2 - 2) / 6)), 1,
+                                                sh::kMaxSkusPerQuery);
+        for (const auto& chunk : sh::chunk_skus(skus, per_query)) {
             const std::string q = sh::sku_search_query(chunk);
             const std::size_t first = std::min<std::size_t>(sh::kMaxBatch, std::max<std::size_t>(2, 2 * chunk.size()));
             const std::set<std::string> wanted(chunk.begin(), chunk.end());
