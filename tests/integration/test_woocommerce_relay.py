@@ -1,6 +1,11 @@
 """End to end: outbox rows written as the addon writes them -> the real
 stockrelayd -> the WooCommerce 7.9 emulator, over HTTPS with Basic auth
-(verified against the test CA) and over plain loopback HTTP with OAuth 1.0a."""
+(verified against the test CA) and over plain loopback HTTP with OAuth 1.0a.
+
+With STOCKRELAY_WOO_REAL set (scripts/woo-test) the same tests run against a
+real WooCommerce 7.9 site (tests/emulators/woo_real.py): HTTPS through a
+TLS-terminating front that adds X-Forwarded-Proto, plain HTTP with OAuth 1.0a
+straight to the site; tests that need fault injection are skipped there."""
 from __future__ import annotations
 
 import threading
@@ -9,26 +14,35 @@ import time
 import psycopg2
 import pytest
 
+from emulators.woo_real import RealWoo, real_woo_key, real_woo_url
 from emulators.woocommerce import WooEmulator
 from harness import outbox
 
 pytestmark = [pytest.mark.sidecar]
 
-KEY = {"consumer_key": "ck_" + "1a2b" * 10, "consumer_secret": "cs_" + "9f8e" * 10, "permissions": "read_write"}
+# The real-WooCommerce tier: the site's home URL, or None for the emulator.
+REAL_WOO = real_woo_url()
+# A real shop has the key scripts/woo-test created; the emulator takes any.
+KEY = real_woo_key() if REAL_WOO else {
+    "consumer_key": "ck_" + "1a2b" * 10, "consumer_secret": "cs_" + "9f8e" * 10, "permissions": "read_write"}
 STORE = ""  # WooCommerce has one stock pool: the only location key
+
+
+def _shop(tls, log):
+    return RealWoo(REAL_WOO, tls=tls, log_path=str(log)) if REAL_WOO else WooEmulator(tls=tls, log_path=str(log))
 
 
 @pytest.fixture(scope="module")
 def woo_https(test_ca, tmp_path_factory):
     log = tmp_path_factory.mktemp("woo") / "woo-https.log"
-    with WooEmulator(tls=test_ca, log_path=str(log)) as emu:
+    with _shop(test_ca, log) as emu:
         yield emu
 
 
 @pytest.fixture(scope="module")
 def woo_http(tmp_path_factory):
     log = tmp_path_factory.mktemp("woo") / "woo-http.log"
-    with WooEmulator(log_path=str(log)) as emu:
+    with _shop(None, log) as emu:
         yield emu
 
 
