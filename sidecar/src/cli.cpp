@@ -28,6 +28,7 @@ struct Globals {
     std::string worker_id;
     int lease_seconds = 60;
     double poll_interval = 5.0;
+    double reload_interval = 30.0;
     std::optional<std::int64_t> channel;
 };
 
@@ -182,6 +183,7 @@ int cmd_run(const Globals& g) {
     DaemonOptions o;
     o.worker = worker_options(g);
     o.channel = g.channel;
+    o.reload_interval = std::chrono::milliseconds{static_cast<std::int64_t>(g.reload_interval * 1000)};
     return run_daemon(o);
 }
 
@@ -216,6 +218,8 @@ int cli_main(int argc, char** argv) {
     app.add_option("--poll-interval", g.poll_interval, "seconds between fallback polls when no NOTIFY arrives")
         ->check(CLI::Range(0.05, 3600.0));
     app.add_option("--channel", g.channel, "only this channel id");
+    app.add_option("--reload-interval", g.reload_interval, "run: seconds between re-reads of the channel table")
+        ->check(CLI::Range(0.1, 3600.0));
 
     auto* run = app.add_subcommand("run", "drain the outbox continuously (one worker per enabled channel)");
     auto* drain = app.add_subcommand("drain", "drain every row due now, print a summary, exit");

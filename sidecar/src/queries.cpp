@@ -104,6 +104,15 @@ std::vector<ClaimedRow> claim(pg::Connection& conn, std::int64_t channel_id, con
     }
 }
 
+std::int64_t unpark_channel(pg::Connection& conn, std::int64_t channel_id) {
+    return conn
+        .exec("UPDATE stock_relay_outbox SET next_attempt_at = (now() AT TIME ZONE 'UTC') "
+              " WHERE channel_id = $1::integer AND state = 'pending' AND error_code IN ('auth', 'config') "
+              "   AND next_attempt_at > (now() AT TIME ZONE 'UTC')",
+              pg::Params().add(channel_id))
+        .affected();
+}
+
 std::string db_now(pg::Connection& conn) {
     return conn.exec("SELECT (now() AT TIME ZONE 'UTC')::text").str(0, 0);
 }

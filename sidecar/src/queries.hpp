@@ -55,6 +55,10 @@ std::vector<ClaimedRow> claim(pg::Connection& conn, std::int64_t channel_id, con
 // The database's current UTC time as text (for `due_before`).
 std::string db_now(pg::Connection& conn);
 
+// Rows parked because the channel itself was refused (auth/config) become
+// due now: called when a channel's settings changed. Returns how many.
+std::int64_t unpark_channel(pg::Connection& conn, std::int64_t channel_id);
+
 // Time until the channel's next pending row is due or lease expires (<= 0:
 // already due); nullopt when there is nothing to wait for.
 std::optional<std::chrono::milliseconds> next_due(pg::Connection& conn, std::int64_t channel_id);

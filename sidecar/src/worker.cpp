@@ -259,12 +259,21 @@ void ChannelWorker::run() {
     const BackoffPolicy reconnect{milliseconds{500}, milliseconds{30'000}};
     log::info("channel {} ({}, {}): worker started, batch size {}", config_.id, config_.name, config_.type,
               channel_->batch_size());
+    bool unparked = false;
     while (!stop_) {
         try {
             if (!conn) {
                 conn = std::make_unique<pg::Connection>(options_.dsn);
                 if (failures > 0) log::info("channel {} ({}): reconnected to PostgreSQL", config_.id, config_.name);
                 failures = 0;
+            }
+            if (!unparked) {
+                // This worker starts with fresh settings: rows parked by an
+                // auth/config refusal of the old ones get a chance right away.
+                if (const auto n = queries::unpark_channel(*conn, config_.id); n > 0)
+                    log::info("channel {} ({}): retrying {} row(s) parked by an earlier auth/config refusal",
+                              config_.id, config_.name, n);
+                unparked = true;
             }
             const auto seen = wake_.generation();
             const auto stats = process_batch(conn);

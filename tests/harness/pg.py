@@ -80,7 +80,7 @@ class PgCluster:
         return argv
 
     def _run(self, *argv, **kw):
-        return subprocess.run(self._cmd(*argv), check=True, capture_output=True, text=True, **kw)
+        return subprocess.run(self._cmd(*argv), check=True, capture_output=True, text=True, timeout=120, **kw)
 
     def start(self):
         self.datadir = pathlib.Path(tempfile.mkdtemp(prefix="cluster-", dir=self.base_dir))
@@ -136,7 +136,9 @@ class PgCluster:
 
     def restart(self):
         """Stop and start the server (same data, same port): the sidecar must reconnect."""
-        self._run(self.bindir / "pg_ctl", "-D", self.datadir, "-m", "fast", "-w", "restart")
+        # -l: the new server must not inherit our pipes (run() would wait for them forever).
+        self._run(self.bindir / "pg_ctl", "-D", self.datadir, "-l", self.datadir / "server.log", "-m", "fast", "-w",
+                  "-t", "60", "restart", stdin=subprocess.DEVNULL)
         self._wait_ready()
 
     def __enter__(self):
@@ -193,6 +195,13 @@ class TestDatabase:
         conn = self.cluster.connect(self.name, autocommit=autocommit)
         self._conns.append(conn)
         return conn
+
+    def reconnect(self):
+        """A fresh shared connection (after the server restarted)."""
+        with contextlib.suppress(Exception):
+            self.conn.close()
+        self.conn = self.connect()
+        return self.conn
 
     def query(self, sql, params=None):
         with self.conn.cursor() as cur:

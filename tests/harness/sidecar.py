@@ -3,6 +3,7 @@
 the background (``run``) with its log captured to a file."""
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import pathlib
@@ -26,6 +27,15 @@ def binary() -> pathlib.Path:
     return pathlib.Path(env) if env else REPO / "build" / "sidecar" / "stockrelayd"
 
 
+def _die_with_parent():
+    # Servers must stop themselves: if the test process dies, the kernel sends
+    # the sidecar SIGTERM (Linux PR_SET_PDEATHSIG).
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+    except OSError:
+        pass
+
+
 class SidecarProcess:
     """A background ``stockrelayd run``."""
 
@@ -34,7 +44,7 @@ class SidecarProcess:
         self.log_path = log_path
         self._log = open(log_path, "ab")
         self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, env=env,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=_die_with_parent)
 
     @property
     def pid(self) -> int:
