@@ -104,6 +104,16 @@ std::vector<ClaimedRow> claim(pg::Connection& conn, std::int64_t channel_id, con
     }
 }
 
+std::int64_t extend_lease(pg::Connection& conn, const std::vector<std::int64_t>& ids, const std::string& worker_id,
+                          std::chrono::seconds lease) {
+    if (ids.empty()) return 0;
+    return conn
+        .exec("UPDATE stock_relay_outbox SET lease_until = (now() AT TIME ZONE 'UTC') + make_interval(secs => $3::integer) "
+              " WHERE id = ANY($1::bigint[]) AND state = 'in_flight' AND leased_by = $2",
+              pg::Params().add(pg::int_array(ids)).add(worker_id).add(static_cast<std::int64_t>(lease.count())))
+        .affected();
+}
+
 std::int64_t unpark_channel(pg::Connection& conn, std::int64_t channel_id) {
     return conn
         .exec("UPDATE stock_relay_outbox SET next_attempt_at = (now() AT TIME ZONE 'UTC') "

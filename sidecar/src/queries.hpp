@@ -55,6 +55,12 @@ std::vector<ClaimedRow> claim(pg::Connection& conn, std::int64_t channel_id, con
 // The database's current UTC time as text (for `due_before`).
 std::string db_now(pg::Connection& conn);
 
+// Pushes the lease of our in-flight rows forward (a long push must not let
+// another worker take them over and apply an older value after a newer one).
+// Returns how many rows are still ours.
+std::int64_t extend_lease(pg::Connection& conn, const std::vector<std::int64_t>& ids, const std::string& worker_id,
+                          std::chrono::seconds lease);
+
 // Rows parked because the channel itself was refused (auth/config) become
 // due now: called when a channel's settings changed. Returns how many.
 std::int64_t unpark_channel(pg::Connection& conn, std::int64_t channel_id);

@@ -122,7 +122,47 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     }
 
     channels::PushReport report;
-    if (!items.empty()) report = channel_->push(items);
+    if (!items.empty()) {
+        // The connection is idle while the channel talks HTTP; a heartbeat on
+        // it keeps the lease alive through slow shops and long throttle waits.
+        std::vector<std::int64_t> ids;
+        for (const auto& r : rows) ids.push_back(r.id);
+        std::mutex m;
+        std::condition_variable cv;
+        bool pushed = false;
+        std::thread heartbeat([&] {
+            const auto every = std::max(std::chrono::duration_cast<milliseconds>(options_.lease) / 3, milliseconds{200});
+            std::unique_lock lock(m);
+            while (!cv.wait_for(lock, every, [&] { return pushed; })) {
+                try {
+                    const auto kept = queries::extend_lease(*conn, ids, options_.worker_id, options_.lease);
+                    if (kept < static_cast<std::int64_t>(ids.size()))
+                        log::warn("channel {} ({}): lost the lease of {} row(s) during a push", config_.id,
+                                  config_.name, static_cast<std::int64_t>(ids.size()) - kept);
+                } catch (const std::exception& e) {
+                    log::warn("channel {} ({}): could not extend the lease: {}", config_.id, config_.name, e.what());
+                    return;  // the ack below finds out what happened
+                }
+            }
+        });
+        try {
+            report = channel_->push(items);
+        } catch (...) {
+            {
+                std::lock_guard lock(m);
+                pushed = true;
+            }
+            cv.notify_all();
+            heartbeat.join();
+            throw;
+        }
+        {
+            std::lock_guard lock(m);
+            pushed = true;
+        }
+        cv.notify_all();
+        heartbeat.join();
+    }
 
     // One outcome per row; a channel that forgot one gets a transient error
     // rather than a silently lost row.

@@ -120,3 +120,19 @@ def test_flaky_transport_is_retried(shop_factory, sidecar, db, fault):
     assert proc.stop() == 0
     assert shop.available("FLAKY-1") == 7
     assert shop.history("FLAKY-1")[-1] == 7
+
+
+def test_a_push_slower_than_the_lease_keeps_its_rows(shop_factory, sidecar, db):
+    shop = shop_factory(skus=["SLOW-1"])
+    shop.emu.config(latencyMs=2500)  # every call outlasts the 1 s lease
+    a = sidecar.start("--lease-seconds", "1", "--poll-interval", "0.2", "--worker-id", "slow-a")
+    shop.enqueue([(1, "SLOW-1", "Main", 3)])
+    outbox.wait_until(lambda: outbox.counts(db.conn).get("in_flight") == 1, timeout=10, message="the row in flight")
+    b = sidecar.start("--lease-seconds", "1", "--poll-interval", "0.2", "--worker-id", "slow-b")
+    outbox.wait_until(lambda: outbox.counts(db.conn) == {"done": 1}, timeout=40, message="the slow push")
+    assert a.stop() == 0 and b.stop() == 0
+    row = outbox.rows(db.conn)[0]
+    # The heartbeat kept the lease: the other replica never took the row over.
+    assert row["attempts"] == 1 and row["leased_by"] == "slow-a"
+    assert "expired lease" not in b.log()
+    assert shop.history("SLOW-1") == [3]
