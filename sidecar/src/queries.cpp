@@ -10,11 +10,6 @@ namespace {
 
 constexpr const char* kStates[] = {"pending", "in_flight", "done", "failed", "superseded"};
 
-std::optional<std::string> non_empty(const std::string& s) {
-    if (s.empty()) return std::nullopt;
-    return pg::sanitize_text(s);
-}
-
 }  // namespace
 
 std::optional<int> schema_version(pg::Connection& conn) {
@@ -67,21 +62,23 @@ std::vector<ClaimedRow> claim(pg::Connection& conn, std::int64_t channel_id, con
                 pg::Params().add(channel_id));
             if (recovered) *recovered = rec.affected();
             auto r = conn.exec(
+                // Plain joins here let the planner, which believes few rows are
+                // in flight, compare every candidate with every in-flight row;
+                // the hashed NOT IN and the id array keep a claim O(batch).
                 "UPDATE stock_relay_outbox AS o "
                 "   SET state = 'in_flight', "
                 "       lease_until = (now() AT TIME ZONE 'UTC') + make_interval(secs => $3::integer), "
                 "       leased_by = $2, attempts = o.attempts + 1, "
                 "       updated_at = (now() AT TIME ZONE 'UTC') "
-                "  FROM (SELECT p.id FROM stock_relay_outbox p "
+                " WHERE o.state = 'pending' AND o.id = ANY (ARRAY("
+                "        SELECT p.id FROM stock_relay_outbox p "
                 "         WHERE p.state = 'pending' AND p.channel_id = $1::integer AND p.kind = 'stock' "
                 "           AND p.next_attempt_at <= coalesce($5::timestamp, (now() AT TIME ZONE 'UTC')) "
-                "           AND NOT EXISTS (SELECT 1 FROM stock_relay_outbox f "
-                "                            WHERE f.state = 'in_flight' AND f.channel_id = p.channel_id "
-                "                              AND f.kind = p.kind AND f.product_id = p.product_id "
-                "                              AND f.location_key = p.location_key) "
+                "           AND (p.product_id, p.location_key) NOT IN ("
+                "                SELECT f.product_id, f.location_key FROM stock_relay_outbox f "
+                "                 WHERE f.state = 'in_flight' AND f.channel_id = $1::integer AND f.kind = 'stock') "
                 "         ORDER BY p.next_attempt_at, p.id "
-                "         LIMIT $4::integer FOR UPDATE SKIP LOCKED) AS c "
-                " WHERE o.id = c.id "
+                "         LIMIT $4::integer FOR UPDATE SKIP LOCKED)) "
                 "RETURNING o.id, o.product_id, o.sku, o.location_key, o.quantity::text, o.version, o.attempts",
                 pg::Params().add(channel_id).add(worker_id).add(static_cast<std::int64_t>(lease.count())).add(limit)
                     .add(due_before));
@@ -164,7 +161,7 @@ std::set<std::int64_t> rows_with_pending_successor(pg::Connection& conn, const s
         "SELECT o.id FROM stock_relay_outbox o WHERE o.id = ANY($1::bigint[]) AND EXISTS ("
         "  SELECT 1 FROM stock_relay_outbox p WHERE p.state = 'pending' AND p.channel_id = o.channel_id "
         "     AND p.kind = o.kind AND p.product_id = o.product_id AND p.location_key = o.location_key "
-        "     AND p.id <> o.id)",
+        "     AND p.id <> o.id OFFSET 0)",  // OFFSET 0: a per-row probe of the pending-key index, not a join
         pg::Params().add(pg::int_array(ids)));
     for (int i = 0; i < r.rows(); ++i) out.insert(r.i64(i, 0));
     return out;
@@ -172,6 +169,16 @@ std::set<std::int64_t> rows_with_pending_successor(pg::Connection& conn, const s
 
 std::int64_t write_acks(pg::Connection& conn, const std::string& worker_id, const std::vector<AckRow>& rows) {
     if (rows.empty()) return 0;
+    // A batch's rows mostly share one request/response excerpt: each distinct
+    // text travels once and rows point at it (1-based; NULL keeps the old one).
+    std::vector<std::string> texts;
+    std::map<std::string, std::int64_t> text_index;
+    auto intern = [&](const std::optional<std::string>& t) -> std::optional<std::string> {
+        if (!t || t->empty()) return std::nullopt;
+        auto [it, fresh] = text_index.emplace(*t, static_cast<std::int64_t>(texts.size()) + 1);
+        if (fresh) texts.push_back(pg::sanitize_text(*t));
+        return std::to_string(it->second);
+    };
     std::vector<std::int64_t> ids, delays, refunds, statuses;
     std::vector<std::optional<std::string>> states, codes, errors, reqs, resps;
     for (const auto& a : rows) {
@@ -182,8 +189,8 @@ std::int64_t write_acks(pg::Connection& conn, const std::string& worker_id, cons
         statuses.push_back(a.http_status);
         codes.push_back(a.error_code);
         errors.push_back(a.last_error ? std::optional<std::string>(pg::sanitize_text(*a.last_error)) : std::nullopt);
-        reqs.push_back(a.request_excerpt ? non_empty(*a.request_excerpt) : std::nullopt);
-        resps.push_back(a.response_excerpt ? non_empty(*a.response_excerpt) : std::nullopt);
+        reqs.push_back(intern(a.request_excerpt));
+        resps.push_back(intern(a.response_excerpt));
     }
     auto r = conn.exec(
         "UPDATE stock_relay_outbox AS o "
@@ -197,13 +204,13 @@ std::int64_t write_acks(pg::Connection& conn, const std::string& worker_id, cons
         "       last_http_status = coalesce(nullif(a.http_status, 0), o.last_http_status), "
         "       error_code = a.error_code, "
         "       last_error = a.last_error, "
-        "       request_excerpt = coalesce(a.req, o.request_excerpt), "
-        "       response_excerpt = coalesce(a.resp, o.response_excerpt), "
+        "       request_excerpt = coalesce(($11::text[])[a.req], o.request_excerpt), "
+        "       response_excerpt = coalesce(($11::text[])[a.resp], o.response_excerpt), "
         "       updated_at = (now() AT TIME ZONE 'UTC') "
         "  FROM unnest($1::bigint[], $2::varchar[], $3::bigint[], $4::integer[], $5::integer[], $6::varchar[], "
-        "              $7::text[], $8::text[], $9::text[]) "
+        "              $7::text[], $8::integer[], $9::integer[]) "
         "       AS a(id, state, delay_ms, refund, http_status, error_code, last_error, req, resp) "
-        " WHERE o.id = a.id AND o.state = 'in_flight' AND o.leased_by = $10",
+        " WHERE o.id = a.id AND o.id = ANY($1::bigint[]) AND o.state = 'in_flight' AND o.leased_by = $10",
         pg::Params()
             .add(pg::int_array(ids))
             .add(pg::text_array(states))
@@ -214,7 +221,8 @@ std::int64_t write_acks(pg::Connection& conn, const std::string& worker_id, cons
             .add(pg::text_array(errors))
             .add(pg::text_array(reqs))
             .add(pg::text_array(resps))
-            .add(worker_id));
+            .add(worker_id)
+            .add(pg::text_array(texts)));
     return r.affected();
 }
 

@@ -72,6 +72,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     auto rows = queries::claim(*conn, config_.id, options_.worker_id, options_.lease, batch, due_before, &recovered);
     if (recovered > 0)
         log::warn("channel {} ({}): {} row(s) came back after an expired lease", config_.id, config_.name, recovered);
+    const auto claim_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - started).count();
     BatchStats stats;
     if (rows.empty()) return stats;
     stats.rows = static_cast<int>(rows.size());
@@ -121,6 +122,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
         item_row.push_back(i);
     }
 
+    const auto push_started = steady_clock::now();
     channels::PushReport report;
     if (!items.empty()) {
         // The connection is idle while the channel talks HTTP; a heartbeat on
@@ -164,6 +166,8 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
         heartbeat.join();
     }
 
+    const auto push_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - push_started).count();
+
     // One outcome per row; a channel that forgot one gets a transient error
     // rather than a silently lost row.
     std::map<std::int64_t, const channels::ItemOutcome*> outcome_of;
@@ -206,7 +210,9 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     // A fresh resolution beats a drop of the same SKU in the same batch.
     for (const auto& [sku, res] : upserts) drops.erase(sku);
 
+    const auto ack_started = steady_clock::now();
     const std::int64_t written = ack(conn, acks, upserts, drops);
+    const auto ack_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - ack_started).count();
     stats.not_acked = static_cast<std::int64_t>(acks.size()) - written;
 
     std::string first_retry;
@@ -230,8 +236,8 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
         if (a.decision.pause_channel) stats.pause = std::max(stats.pause, a.decision.delay);
     }
     const auto ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - started).count();
-    log::info("channel {} ({}): batch rows={} ok={} failed={} retried={} ms={}{}", config_.id, config_.name, stats.rows,
-              stats.ok, stats.failed, stats.retried, ms,
+    log::info("channel {} ({}): batch rows={} ok={} failed={} retried={} ms={} claim_ms={} push_ms={} ack_ms={}{}",
+              config_.id, config_.name, stats.rows, stats.ok, stats.failed, stats.retried, ms, claim_ms, push_ms, ack_ms,
               report.throttled_for.count() > 0 ? fmt::format(" throttled_ms={}", report.throttled_for.count()) : "");
     if (!first_retry.empty()) log::warn("channel {} ({}): will retry, e.g. {}", config_.id, config_.name, first_retry);
     if (stats.not_acked > 0)
