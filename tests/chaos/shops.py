@@ -1,0 +1,202 @@
+"""Shop setup shared by the chaos run and the fault, bad-input and security
+tests: one channel per shop type, seeded with a list of SKUs, plus a uniform
+view of each shop's levels and per-key write history.
+
+The real Medusa server is started once per test session (``shared_medusa``,
+~15 s) and put behind a ``FaultProxy`` per test, because the real server
+cannot fail on demand."""
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import threading
+
+from chaos.proxy import FaultProxy
+from emulators.medusa import MedusaServer, medusa_available
+from harness import outbox
+
+SHOPIFY_API_VERSION = "2025-10"
+
+_medusa = None
+_medusa_lock = threading.Lock()
+_seq = itertools.count(1)
+
+
+def shared_medusa():
+    """(server, "") with a secret key in ``server.secret_key``, or (None, why)."""
+    global _medusa
+    with _medusa_lock:
+        if _medusa is not None:
+            return _medusa, ""
+        ok, why = medusa_available()
+        if not ok:
+            return None, why
+        srv = MedusaServer().ensure_ready()
+        srv.start(f"medusa_faults_{os.getpid()}")
+        srv.secret_key = srv.create_secret_key("stockrelay-fault-tests")
+
+        def stop():
+            try:
+                srv.stop()
+            finally:
+                srv.pg_stop()
+        atexit.register(stop)
+        _medusa = srv
+        return srv, ""
+
+
+def unique(prefix: str) -> str:
+    """A prefix unique in this process (Medusa keeps SKUs across tests)."""
+    return f"{prefix}{next(_seq)}-{os.getpid() % 10000}"
+
+
+# --------------------------------------------------------------------------- adapters
+class ShopView:
+    """A channel row plus what the shop says: ``levels()`` and ``histories()``
+    ({sku: [quantities applied, in order]}) for the SKUs given at creation."""
+
+    kind = "?"
+
+    def __init__(self, channel_id: int, location_key: str, skus):
+        self.channel_id = channel_id
+        self.location_key = location_key
+        self.skus = list(skus)
+
+    def rows(self, items):
+        """items [(product_id, sku, qty)] -> outbox rows for this channel."""
+        return [(self.channel_id, pid, sku, self.location_key, qty) for pid, sku, qty in items]
+
+    def levels(self) -> dict:
+        raise NotImplementedError
+
+    def histories(self) -> dict:
+        raise NotImplementedError
+
+    def fault_count(self) -> int:
+        raise NotImplementedError
+
+
+class ShopifyView(ShopView):
+    kind = "shopify"
+
+    def __init__(self, emu, seeded, channel_id, location="Main"):
+        self.emu = emu
+        self.loc = seeded["locations"][location]
+        self.item_sku = {v["inventoryItemId"]: sku for sku, v in seeded["variants"].items()}
+        super().__init__(channel_id, self.loc, seeded["variants"].keys())
+
+    def levels(self):
+        avail = self.emu.state()["available"]
+        return {sku: avail.get(sku, {}).get(self.loc) for sku in self.skus}
+
+    def histories(self):
+        out = {}
+        for e in self.emu.history()["entries"]:
+            if e["locationId"] == self.loc and e["name"] == "available" and e["inventoryItemId"] in self.item_sku:
+                out[self.item_sku[e["inventoryItemId"]]] = [v["quantity"] for v in e["values"]]
+        return out
+
+    def fault_count(self):
+        return sum(1 for r in self.emu.requests() if r.get("fault") or r.get("throttled"))
+
+
+class WooView(ShopView):
+    kind = "woocommerce"
+
+    def __init__(self, emu, channel_id, skus):
+        self.emu = emu
+        super().__init__(channel_id, "", skus)
+
+    def levels(self):
+        by_sku = self.emu.state()["by_sku"]
+        return {sku: by_sku.get(sku) for sku in self.skus}
+
+    def histories(self):
+        by_sku = self.emu.history()["by_sku"]
+        return {sku: [e["stock_quantity"] for e in by_sku.get(sku, []) if e["via"] in ("put", "batch")]
+                for sku in self.skus}
+
+    def fault_count(self):
+        return sum(1 for r in self.emu.requests() if r.get("fault"))
+
+
+class MedusaView(ShopView):
+    """Levels from the real server; history from the proxy's forwarded writes."""
+
+    kind = "medusa"
+
+    def __init__(self, srv, proxy, channel_id, items, location_id):
+        self.srv = srv
+        self.proxy = proxy
+        self.items = items  # sku -> inventory item id
+        self.item_sku = {v: k for k, v in items.items()}
+        super().__init__(channel_id, location_id, items.keys())
+
+    def levels(self):
+        out = {sku: None for sku in self.skus}
+        for i in range(0, len(self.skus), 100):
+            chunk = self.skus[i:i + 100]
+            items = self.srv.admin("GET", "/admin/inventory-items", query={
+                "sku[]": chunk, "limit": len(chunk) + 10,
+                "fields": "sku,location_levels.location_id,location_levels.stocked_quantity"})["inventory_items"]
+            for it in items:
+                for lvl in it["location_levels"]:
+                    if lvl["location_id"] == self.location_key and it["sku"] in out:
+                        out[it["sku"]] = lvl["stocked_quantity"]
+        return out
+
+    def histories(self):
+        out = {}
+        for w in self.proxy.writes():
+            if "/location-levels/batch" not in w["path"] or not isinstance(w["body"], dict):
+                continue
+            for op in ("create", "update"):
+                for lv in w["body"].get(op) or []:
+                    sku = self.item_sku.get(lv.get("inventory_item_id"))
+                    if sku and lv.get("location_id") == self.location_key:
+                        out.setdefault(sku, []).append(lv["stocked_quantity"])
+        return out
+
+    def fault_count(self):
+        return sum(1 for r in self.proxy.requests() if r.get("fault"))
+
+
+# --------------------------------------------------------------------------- builders
+def shopify_shop(db, emu, test_ca, skus, *, channel_kw=None, levels=0):
+    """Seeds ``skus`` (one variant each) at location Main; returns a ShopifyView."""
+    products = [{"title": f"Product {s}", "variants": [{"sku": s, "levels": {"Main": levels}}]} for s in skus]
+    seeded = emu.seed(locations=[{"name": "Main"}], products=products)
+    kw = dict(name="Shopify", channel_type="shopify", base_url=emu.base_url, api_version=SHOPIFY_API_VERSION,
+              credentials={"access_token": emu.token}, settings={"ca_file": test_ca["ca"]}, timeout_ms=5000)
+    kw.update(channel_kw or {})
+    cid = outbox.add_channel(db.conn, **kw)
+    return ShopifyView(emu, seeded, cid)
+
+
+def woo_shop(db, emu, test_ca, skus, key, *, channel_kw=None):
+    emu.seed([{"name": f"Product {s}", "sku": s, "manage_stock": True, "stock_quantity": 0} for s in skus])
+    kw = dict(name="WooCommerce", channel_type="woocommerce", base_url=emu.base_url,
+              credentials={"consumer_key": key["consumer_key"], "consumer_secret": key["consumer_secret"]},
+              settings={"ca_file": test_ca["ca"]} if test_ca else {}, timeout_ms=5000)
+    kw.update(channel_kw or {})
+    cid = outbox.add_channel(db.conn, **kw)
+    return WooView(emu, cid, skus)
+
+
+def medusa_inventory(srv, skus, location_name, per_product=100):
+    """Products (``per_product`` variants each) for ``skus`` and one stock location."""
+    items = {}
+    skus = list(skus)
+    for i in range(0, len(skus), per_product):
+        items.update(srv.create_product(f"Chaos {location_name} {i}", skus[i:i + per_product]))
+    return items, srv.create_stock_location(location_name)
+
+
+def medusa_shop(db, srv, proxy, skus, *, channel_kw=None):
+    items, loc = medusa_inventory(srv, skus, unique("WH-"))
+    kw = dict(name="Medusa", channel_type="medusa", base_url=proxy.base_url,
+              credentials={"api_key": srv.secret_key}, timeout_ms=10000)
+    kw.update(channel_kw or {})
+    cid = outbox.add_channel(db.conn, **kw)
+    return MedusaView(srv, proxy, cid, items, loc)
