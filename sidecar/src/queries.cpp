@@ -54,7 +54,6 @@ std::vector<ClaimedRow> claim(pg::Connection& conn, std::int64_t channel_id, con
                 "                                    AND p.location_key = o.location_key) "
                 "                    THEN 'superseded' ELSE 'pending' END, "
                 "       lease_until = NULL, "
-                "       next_attempt_at = (now() AT TIME ZONE 'UTC'), "
                 "       last_error = 'lease expired: ' || coalesce(o.leased_by, 'a worker') || ' did not acknowledge in time', "
                 "       updated_at = (now() AT TIME ZONE 'UTC') "
                 " WHERE o.channel_id = $1::integer AND o.state = 'in_flight' "

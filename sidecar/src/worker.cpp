@@ -205,6 +205,12 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
             in.error = make_error(ErrorCode::transient, "the channel returned no outcome for this row");
         }
         a.decision = decide(in, options_.backoff, rng_);
+        if (stop_ && a.decision.verdict == Verdict::retry && !a.decision.pause_channel) {
+            // Cut short by shutdown (a rate-limit wait gave up): not the row's fault.
+            a.decision.verdict = Verdict::release;
+            a.decision.refund_attempt = true;
+            a.decision.delay = milliseconds{0};
+        }
         acks.push_back(std::move(a));
     }
     // A fresh resolution beats a drop of the same SKU in the same batch.

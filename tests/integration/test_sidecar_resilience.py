@@ -3,6 +3,7 @@ appear, change or disappear while it runs, bad credentials, replicas racing
 each other, stale SKU caches and flaky shop transports."""
 from __future__ import annotations
 
+import signal
 import threading
 import time
 
@@ -136,3 +137,19 @@ def test_a_push_slower_than_the_lease_keeps_its_rows(shop_factory, sidecar, db):
     assert row["attempts"] == 1 and row["leased_by"] == "slow-a"
     assert "expired lease" not in b.log()
     assert shop.history("SLOW-1") == [3]
+
+
+def test_drain_once_recovers_the_rows_of_a_dead_worker(shop_factory, sidecar, db):
+    shop = shop_factory(skus=["DEAD-1"])
+    shop.emu.config(latencyMs=3000)
+    dead = sidecar.start("--lease-seconds", "1", "--poll-interval", "0.2")
+    shop.enqueue([(1, "DEAD-1", "Main", 12)])
+    outbox.wait_until(lambda: outbox.counts(db.conn).get("in_flight") == 1, timeout=10, message="the row in flight")
+    dead.kill(signal.SIGKILL)
+    dead.wait(10)
+    shop.emu.config(latencyMs=0)
+    time.sleep(1.5)  # past the lease
+    r = sidecar.drain_once("--lease-seconds", "1")
+    assert "drained rows=1 done=1" in r.stdout, r.stdout + r.stderr
+    assert "came back after an expired lease" in r.stderr
+    assert shop.available("DEAD-1") == 12
