@@ -22,7 +22,8 @@ when the process that started it goes away. Control API (``/_control/``, JSON):
   (``status`` 302 by default, ``Location: location``). ``apply: true`` forwards
   first, so the shop applies the write and only the answer is lost (default
   for ``truncated``). ``DELETE faults`` removes them.
-- ``GET requests?since=N``: ``[{seq, method, path, status, upstream_status, fault}]``.
+- ``GET requests?since=N``: ``[{seq, at, method, path, status, upstream_status, fault}]`` (``at``
+  in epoch seconds, when the request arrived).
 - ``GET writes?since=N``: forwarded non-GET requests the upstream answered
   2xx, in completion order: ``[{seq, method, path, body}]`` (``body`` decoded
   JSON when it is JSON). This is the shop's write history as seen on the wire.
@@ -208,7 +209,7 @@ class Handler(BaseHTTPRequestHandler):
                 st.sink.append({"seq": len(st.sink) + 1, "method": method, "path": self.path,
                                 "headers": dict(self.headers.items()), "body": body.decode(errors="replace")})
             return self.reply(200, b"{}")
-        entry = {"seq": st.next_seq(), "method": method, "path": self.path, "status": None,
+        entry = {"seq": st.next_seq(), "at": time.time(), "method": method, "path": self.path, "status": None,
                  "upstream_status": None, "fault": None}
         try:
             rule = st.pick(method, self.path)

@@ -76,6 +76,18 @@ class ShopView:
     def fault_count(self) -> int:
         raise NotImplementedError
 
+    def push_faults(self, rules, seed=0):
+        """Fault rules for the push call only (not SKU lookups), in the WooCommerce
+        emulator's syntax: {action, status?, retry_after?, delay_ms?, times?, apply?, probability?}."""
+        raise NotImplementedError
+
+    def clear_faults(self):
+        raise NotImplementedError
+
+    def push_requests(self) -> list:
+        """[(epoch seconds, HTTP status or None)] of the push calls, in order."""
+        raise NotImplementedError
+
 
 class ShopifyView(ShopView):
     kind = "shopify"
@@ -100,6 +112,23 @@ class ShopifyView(ShopView):
     def fault_count(self):
         return sum(1 for r in self.emu.requests() if r.get("fault") or r.get("throttled"))
 
+    def push_faults(self, rules, seed=0):
+        names = {"delay_ms": "delayMs", "retry_after": "retryAfter", "apply": "execute"}
+        out = []
+        for r in rules:
+            r = {names.get(k, k): v for k, v in r.items()}
+            if "retryAfter" in r:
+                r["retryAfter"] = str(r["retryAfter"])
+            out.append(dict(r, operation="inventorySetQuantities"))
+        return self.emu.faults(out, seed=seed)
+
+    def clear_faults(self):
+        return self.emu.clear_faults()
+
+    def push_requests(self):
+        return [(r["time"] / 1000.0, r["status"] or None) for r in self.emu.requests()
+                if "inventorySetQuantities" in r["rootFields"]]
+
 
 class WooView(ShopView):
     kind = "woocommerce"
@@ -119,6 +148,16 @@ class WooView(ShopView):
 
     def fault_count(self):
         return sum(1 for r in self.emu.requests() if r.get("fault"))
+
+    def push_faults(self, rules, seed=0):
+        return self.emu.set_faults([dict(r, path_contains="/batch") for r in rules], seed=seed)
+
+    def clear_faults(self):
+        return self.emu.clear_faults()
+
+    def push_requests(self):
+        return [(r["at_ms"] / 1000.0, r["status"]) for r in self.emu.requests()
+                if r["method"] == "POST" and r["path"].split("?")[0].endswith("/batch")]
 
 
 class MedusaView(ShopView):
@@ -160,6 +199,15 @@ class MedusaView(ShopView):
 
     def fault_count(self):
         return sum(1 for r in self.proxy.requests() if r.get("fault"))
+
+    def push_faults(self, rules, seed=0):
+        return self.proxy.faults([dict(r, path_contains="/location-levels/batch") for r in rules], seed=seed)
+
+    def clear_faults(self):
+        return self.proxy.clear_faults()
+
+    def push_requests(self):
+        return [(r["at"], r["status"]) for r in self.proxy.requests() if "/location-levels/batch" in r["path"]]
 
 
 # --------------------------------------------------------------------------- builders
