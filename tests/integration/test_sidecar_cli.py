@@ -3,6 +3,8 @@ status, check, retry, the schema-version refusal and its exit codes."""
 from __future__ import annotations
 
 import json
+import signal
+import time
 import subprocess
 
 import pytest
@@ -141,3 +143,21 @@ def test_retry_one_row_coalesces_with_a_pending_row_of_another_key(db, sidecar):
     assert "re-queued 1 row(s); closed 1 failed row(s)" in r.stdout, r.stdout + r.stderr
     assert [p["sku"] for p in outbox.rows(db.conn, state="pending")] == ["A"]
     assert [p["sku"] for p in outbox.rows(db.conn, state="failed")] == ["B"]
+
+
+def test_run_keeps_rows_of_a_channel_it_cannot_build_and_stops_on_sigint(db, tmp_path):
+    # trust auth ignores the password, so it can ride along and must never show.
+    s = Sidecar(db.dsn + " password=sekret-pw-4242", tmp_path)
+    cid = outbox.add_channel(db.conn, name="Broken", base_url="https://shop.example", credentials={})
+    proc = s.start("--poll-interval", "0.2")
+    try:
+        proc.wait_for_log(rf"channel {cid} \(Broken\): cannot start: config: .*access_token", timeout=10)
+        outbox.enqueue(db.dsn, [(cid, 1, "X-1", "1", 3)])
+        time.sleep(1.0)
+        assert outbox.counts(db.conn) == {"pending": 1}
+        proc.kill(signal.SIGINT)
+        assert proc.wait(20) == 0
+        assert "received SIGINT" in proc.log()
+        assert "sekret-pw-4242" not in proc.log()
+    finally:
+        s.cleanup()
