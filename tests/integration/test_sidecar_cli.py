@@ -2,7 +2,6 @@
 status, check, retry, the schema-version refusal and its exit codes."""
 from __future__ import annotations
 
-import json
 import signal
 import time
 import subprocess
