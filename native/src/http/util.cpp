@@ -150,21 +150,29 @@ std::string base64(std::string_view data) {
 }
 
 std::string redact(std::string_view text, const std::vector<std::string>& secrets) {
-    std::string out(text);
+    // Every form a secret takes on the wire, since a shop's error page may echo
+    // the request back: as is, URL-encoded, base64, and the HTTP Basic pairs
+    // "user:password" (WooCommerce key:secret) and "key:" (Medusa secret key).
+    std::vector<std::string> forms;
     for (const auto& s : secrets) {
         if (s.size() < 4) continue;  // too short to redact without mangling text; never a real credential
-        for (std::size_t pos = out.find(s); pos != std::string::npos; pos = out.find(s, pos)) {
-            out.replace(pos, s.size(), "[redacted]");
+        forms.push_back(s);
+        forms.push_back(url_encode(s));
+        forms.push_back(base64(s));
+        forms.push_back(base64(s + ":"));
+        for (const auto& other : secrets)
+            if (&other != &s && !other.empty()) forms.push_back(base64(s + ":" + other));
+    }
+    // Longest first, so a pair is replaced whole before any part of it.
+    std::sort(forms.begin(), forms.end(),
+              [](const auto& a, const auto& b) { return a.size() != b.size() ? a.size() > b.size() : a < b; });
+    forms.erase(std::unique(forms.begin(), forms.end()), forms.end());
+    std::string out(text);
+    for (const auto& f : forms)
+        for (std::size_t pos = out.find(f); pos != std::string::npos; pos = out.find(f, pos)) {
+            out.replace(pos, f.size(), "[redacted]");
             pos += 10;
         }
-        // Also the URL-encoded and base64 forms a secret may take on the wire.
-        auto enc = url_encode(s);
-        if (enc != s)
-            for (std::size_t pos = out.find(enc); pos != std::string::npos; pos = out.find(enc, pos)) {
-                out.replace(pos, enc.size(), "[redacted]");
-                pos += 10;
-            }
-    }
     return out;
 }
 
