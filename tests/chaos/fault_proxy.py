@@ -16,7 +16,7 @@ when the process that started it goes away. Control API (``/_control/``, JSON):
 - ``POST faults {rules:[{path_contains?, method?, action, status?, retry_after?,
   delay_ms?, times?, probability?, apply?, location?}], seed?}`` replaces the
   rules; the first matching rule fires. Actions: ``status`` (HTTP ``status``,
-  default 503), ``http429`` (``Retry-After``), ``timeout`` (hold ``delay_ms``,
+  default 503, with ``body`` as HTML when given), ``http429`` (``Retry-After``), ``timeout`` (hold ``delay_ms``,
   default 30 s, then drop), ``close`` (drop the connection), ``garbage`` (200
   with HTML), ``truncated`` (the upstream answer cut in half), ``redirect``
   (``status`` 302 by default, ``Location: location``). ``apply: true`` forwards
@@ -236,6 +236,8 @@ class Handler(BaseHTTPRequestHandler):
                 st_code = int(rule.get("status", 503))
                 entry["status"] = st_code
                 hdrs = [("Retry-After", str(rule["retry_after"]))] if "retry_after" in rule else []
+                if "body" in rule:
+                    return self.reply(st_code, str(rule["body"]).encode(), hdrs, ctype="text/html; charset=utf-8")
                 return self.reply(st_code, json.dumps({"type": "unexpected_state", "message":
                                                        f"injected HTTP {st_code}"}).encode(), hdrs)
             if action == "http429":
