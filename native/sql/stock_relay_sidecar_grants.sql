@@ -10,6 +10,7 @@ GRANT SELECT ON stock_relay_schema_version, stock_relay_channel TO :"role";
 GRANT SELECT, INSERT, UPDATE ON stock_relay_outbox TO :"role";
 GRANT USAGE, SELECT ON SEQUENCE stock_relay_outbox_id_seq, stock_relay_outbox_version_seq TO :"role";
 GRANT SELECT, INSERT, UPDATE ON stock_relay_product_clock TO :"role";
-GRANT EXECUTE ON FUNCTION stock_relay_enqueue(integer[], integer[], varchar[], varchar[], numeric[], varchar, varchar) TO :"role";
+GRANT EXECUTE ON FUNCTION stock_relay_enqueue(integer[], integer[], varchar[], varchar[], numeric[], varchar, varchar),
+                          stock_relay_retry_failed(integer, bigint, varchar[]) TO :"role";
 -- The SKU -> remote id cache is the sidecar's own.
 GRANT SELECT, INSERT, UPDATE, DELETE ON stock_relay_sku_cache TO :"role";

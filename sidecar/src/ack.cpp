@@ -14,10 +14,11 @@ AckDecision decide(const AckInput& in, const BackoffPolicy& policy, std::mt19937
 
     const bool stale_cache = e.code == ErrorCode::not_found && in.drop_cache;
     if (e.code == ErrorCode::auth || e.code == ErrorCode::config) {
-        // Bad credentials or settings are the channel's problem, not the row's:
-        // keep the row queued so fixing the channel in Odoo is all it takes.
-        d.verdict = Verdict::retry;
-        d.refund_attempt = true;
+        // Permanent for this row: it fails at once with the reason. The
+        // channel pauses (the next rows would meet the same refusal), and
+        // when the channel's settings change the worker re-queues every row
+        // that failed this way, so fixing the channel in Odoo is all it takes.
+        d.verdict = Verdict::fail;
         d.pause_channel = true;
         d.delay = std::max(e.retry_after, std::chrono::milliseconds{30'000});
         return d;

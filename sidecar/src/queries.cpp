@@ -110,13 +110,8 @@ std::int64_t extend_lease(pg::Connection& conn, const std::vector<std::int64_t>&
         .affected();
 }
 
-std::int64_t unpark_channel(pg::Connection& conn, std::int64_t channel_id) {
-    return conn
-        .exec("UPDATE stock_relay_outbox SET next_attempt_at = (now() AT TIME ZONE 'UTC') "
-              " WHERE channel_id = $1::integer AND state = 'pending' AND error_code IN ('auth', 'config') "
-              "   AND next_attempt_at > (now() AT TIME ZONE 'UTC')",
-              pg::Params().add(channel_id))
-        .affected();
+std::int64_t requeue_refused(pg::Connection& conn, std::int64_t channel_id) {
+    return retry_failed(conn, channel_id, std::nullopt, {"auth", "config"}).requeued;
 }
 
 std::string db_now(pg::Connection& conn) {
@@ -249,10 +244,12 @@ void update_cache(pg::Connection& conn, std::int64_t channel_id,
             .add(pg::text_array(extra)));
 }
 
-RetryResult retry_failed(pg::Connection& conn, std::optional<std::int64_t> channel_id, std::optional<std::int64_t> row_id) {
-    const std::string sql(retry_failed_sql());
+RetryResult retry_failed(pg::Connection& conn, std::optional<std::int64_t> channel_id, std::optional<std::int64_t> row_id,
+                         const std::vector<std::string>& error_codes) {
     pg::Transaction tx(conn);
-    auto r = conn.exec(sql.c_str(), pg::Params().add(channel_id).add(row_id));
+    auto r = conn.exec("SELECT requeued, closed FROM stock_relay_retry_failed($1::integer, $2::bigint, $3::varchar[])",
+                       pg::Params().add(channel_id).add(row_id).add(
+                           error_codes.empty() ? std::optional<std::string>{} : std::optional<std::string>{pg::text_array(error_codes)}));
     tx.commit();
     return {r.i64(0, 0), r.i64(0, 1)};
 }

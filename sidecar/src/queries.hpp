@@ -16,9 +16,6 @@
 
 namespace stockrelay::sidecar::queries {
 
-// sidecar/sql/retry_failed.sql, embedded at build time.
-std::string_view retry_failed_sql() noexcept;
-
 // The contract version in the database; nullopt when there is no contract at all.
 std::optional<int> schema_version(pg::Connection& conn);
 void apply_schema(pg::Connection& conn);
@@ -63,7 +60,9 @@ std::int64_t extend_lease(pg::Connection& conn, const std::vector<std::int64_t>&
 
 // Rows parked because the channel itself was refused (auth/config) become
 // due now: called when a channel's settings changed. Returns how many.
-std::int64_t unpark_channel(pg::Connection& conn, std::int64_t channel_id);
+// Re-queues the channel's rows that failed because the shop refused its
+// credentials or settings (called when a worker starts with new settings).
+std::int64_t requeue_refused(pg::Connection& conn, std::int64_t channel_id);
 
 // Time until the channel's next pending row is due or lease expires (<= 0:
 // already due); nullopt when there is nothing to wait for.
@@ -97,7 +96,10 @@ struct RetryResult {
     std::int64_t requeued = 0;
     std::int64_t closed = 0;
 };
-RetryResult retry_failed(pg::Connection& conn, std::optional<std::int64_t> channel_id, std::optional<std::int64_t> row_id);
+// stock_relay_retry_failed() of the contract: newest failed value per key re-queued,
+// the picked failed rows superseded. Empty `error_codes` = any code.
+RetryResult retry_failed(pg::Connection& conn, std::optional<std::int64_t> channel_id, std::optional<std::int64_t> row_id,
+                         const std::vector<std::string>& error_codes = {});
 
 struct ChannelStatus {
     std::int64_t id = 0;

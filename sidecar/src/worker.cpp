@@ -320,10 +320,10 @@ void ChannelWorker::run() {
                 failures = 0;
             }
             if (!unparked) {
-                // This worker starts with fresh settings: rows parked by an
-                // auth/config refusal of the old ones get a chance right away.
-                if (const auto n = queries::unpark_channel(*conn, config_.id); n > 0)
-                    log::info("channel {} ({}): retrying {} row(s) parked by an earlier auth/config refusal",
+                // This worker starts with fresh settings: rows that failed
+                // because the shop refused the old ones are replayed at once.
+                if (const auto n = queries::requeue_refused(*conn, config_.id); n > 0)
+                    log::info("channel {} ({}): re-queued {} row(s) that failed on an earlier auth/config refusal",
                               config_.id, config_.name, n);
                 unparked = true;
             }

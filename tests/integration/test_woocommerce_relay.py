@@ -229,7 +229,7 @@ def test_unknown_duplicate_parent_and_location_fail_specifically_while_the_rest_
     assert "sku 'NOPE' location" in r.stderr and "sku_not_found" in r.stderr
 
 
-def test_bad_credentials_keep_rows_queued_and_check_says_auth(woo_shop, sidecar, db):
+def test_bad_credentials_fail_rows_with_auth_and_check_says_so(woo_shop, sidecar, db):
     shop = woo_shop(simple=["A-1"])
     ok = sidecar.check()
     assert ok.returncode == 0, ok.stdout + ok.stderr
@@ -244,13 +244,13 @@ def test_bad_credentials_keep_rows_queued_and_check_says_auth(woo_shop, sidecar,
     shop.enqueue([(1, "A-1", 5)])
     d = sidecar.drain_once()
     row = outbox.rows(db.conn)[0]
-    assert row["state"] == "pending" and row["error_code"] == "auth", row
+    assert row["state"] == "failed" and row["error_code"] == "auth", row
     assert shop.history("A-1") == []
     assert wrong not in r.stdout + r.stderr + d.stdout + d.stderr + (row["last_error"] or "")
     # Fixing the credentials is all it takes.
     outbox.update_channel(db.conn, shop.channel_id,
                           credentials={k: KEY[k] for k in ("consumer_key", "consumer_secret")})
-    db.query("UPDATE stock_relay_outbox SET next_attempt_at = now() AT TIME ZONE 'UTC'")
+    assert sidecar.retry_failed().returncode == 0  # what `run` does by itself when the channel changes
     sidecar.drain_once()
     assert shop.stock("A-1") == 5
 

@@ -74,11 +74,12 @@ TEST(SidecarAck, PermanentErrorsFailWithTheirCode) {
     }
 }
 
-TEST(SidecarAck, AuthAndConfigKeepTheRowAndPauseTheChannel) {
+TEST(SidecarAck, AuthAndConfigFailTheRowAtOnceAndPauseTheChannel) {
     for (auto code : {ErrorCode::auth, ErrorCode::config}) {
-        auto d = run(make_error(code, "Invalid API key or access token", 401), 10, 10);
-        EXPECT_EQ(d.verdict, Verdict::retry);
-        EXPECT_TRUE(d.refund_attempt);
+        auto d = run(make_error(code, "Invalid API key or access token", 401), 1, 10);
+        EXPECT_EQ(d.verdict, Verdict::fail);
+        EXPECT_EQ(d.error_code, to_string(code));
+        EXPECT_EQ(final_state(d.verdict, false), "failed");
         EXPECT_TRUE(d.pause_channel);
         EXPECT_GE(d.delay, milliseconds{30'000});
     }

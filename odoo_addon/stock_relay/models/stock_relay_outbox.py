@@ -1,5 +1,4 @@
 import logging
-import pathlib
 from collections import defaultdict
 from datetime import timedelta
 
@@ -19,20 +18,9 @@ TRIGGERS = [("quant", "Quant Change"), ("picking", "Picking Done"), ("full_sync"
 KINDS = [("stock", "Stock"), ("product", "Product"), ("price", "Price")]
 
 RETENTION_PARAM = "stock_relay.retention_days"
-# Where a source checkout keeps the retry SQL (used when the native module predates retry_failed_sql()).
-_RETRY_SQL_FILE = pathlib.Path(__file__).resolve().parents[3] / "sidecar" / "sql" / "retry_failed.sql"
-
-
-def retry_failed_sql():
-    """The sidecar's retry SQL ($1 channel id, $2 row id) with psycopg2 placeholders."""
-    native = getattr(stockrelay_native, "retry_failed_sql", None)
-    if native is not None:
-        text = native()
-    elif _RETRY_SQL_FILE.is_file():
-        text = _RETRY_SQL_FILE.read_text()
-    else:
-        raise UserError(_("This build of stockrelay_native has no retry_failed_sql(); update stockrelay."))
-    return text.replace("%", "%%").replace("$1", "%(channel_id)s").replace("$2", "%(row_id)s")
+# The contract's stock_relay_retry_failed(channel, row, error codes): the same
+# function `stockrelayd retry --failed` calls.
+RETRY_SQL = "SELECT requeued, closed FROM stock_relay_retry_failed(%(channel_id)s, %(row_id)s, NULL)"
 DEFAULT_RETENTION_DAYS = 30
 
 
@@ -208,10 +196,9 @@ class StockRelayOutbox(models.Model):
         disabled = rows.channel_id.filtered(lambda c: not c.enabled)
         if disabled:
             raise UserError(_("%s is disabled; enable it before retrying.", ", ".join(disabled.mapped("name"))))
-        sql = retry_failed_sql()
         requeued = 0
         for row in rows:
-            self.env.cr.execute(sql, {"channel_id": None, "row_id": row.id})
+            self.env.cr.execute(RETRY_SQL, {"channel_id": None, "row_id": row.id})
             requeued += self.env.cr.fetchone()[0] or 0
         self.invalidate_model()
         return {
