@@ -58,8 +58,6 @@ std::string db_now(pg::Connection& conn);
 std::int64_t extend_lease(pg::Connection& conn, const std::vector<std::int64_t>& ids, const std::string& worker_id,
                           std::chrono::seconds lease);
 
-// Rows parked because the channel itself was refused (auth/config) become
-// due now: called when a channel's settings changed. Returns how many.
 // Re-queues the channel's rows that failed because the shop refused its
 // credentials or settings (called when a worker starts with new settings).
 std::int64_t requeue_refused(pg::Connection& conn, std::int64_t channel_id);

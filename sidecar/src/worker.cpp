@@ -311,7 +311,7 @@ void ChannelWorker::run() {
     const BackoffPolicy reconnect{milliseconds{500}, milliseconds{30'000}};
     log::info("channel {} ({}, {}): worker started, batch size {}", config_.id, config_.name, config_.type,
               channel_->batch_size());
-    bool unparked = false;
+    bool replayed_refused = false;
     while (!stop_) {
         try {
             if (!conn) {
@@ -319,13 +319,13 @@ void ChannelWorker::run() {
                 if (failures > 0) log::info("channel {} ({}): reconnected to PostgreSQL", config_.id, config_.name);
                 failures = 0;
             }
-            if (!unparked) {
+            if (!replayed_refused) {
                 // This worker starts with fresh settings: rows that failed
                 // because the shop refused the old ones are replayed at once.
                 if (const auto n = queries::requeue_refused(*conn, config_.id); n > 0)
                     log::info("channel {} ({}): re-queued {} row(s) that failed on an earlier auth/config refusal",
                               config_.id, config_.name, n);
-                unparked = true;
+                replayed_refused = true;
             }
             const auto seen = wake_.generation();
             const auto stats = process_batch(conn);
