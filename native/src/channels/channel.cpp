@@ -60,6 +60,14 @@ Result<Config> Config::from_json(const nlohmann::json& row) {
         if (!it->is_object()) return bad_field("settings", "must be a JSON object");
         c.settings = *it;
     }
+    // Settings every channel type reads: a wrong type must not be ignored
+    // silently (a ca_file of 7 would quietly fall back to the system CAs).
+    if (auto it = c.settings.find("ca_file"); it != c.settings.end() && !it->is_null()) {
+        if (!it->is_string() || it->get<std::string>().empty())
+            return bad_field("settings.ca_file", fmt::format("must be the path of a PEM file (got {})", it->dump()));
+    }
+    if (auto it = c.settings.find("allow_insecure_http"); it != c.settings.end() && !it->is_null() && !it->is_boolean())
+        return bad_field("settings.allow_insecure_http", fmt::format("must be true or false (got {})", it->dump()));
     if (c.type != "shopify" && c.type != "woocommerce" && c.type != "medusa")
         return bad_field("channel_type", fmt::format("'{}' is unknown (expected shopify, woocommerce or medusa)", c.type));
     if (c.batch_size < 0) return bad_field("batch_size", "must be positive");
