@@ -165,12 +165,12 @@ class MedusaView(ShopView):
 
     kind = "medusa"
 
-    def __init__(self, srv, proxy, channel_id, items, location_id):
+    def __init__(self, srv, proxy, channel_id, items, location_id, skus=None):
         self.srv = srv
         self.proxy = proxy
         self.items = items  # sku -> inventory item id
         self.item_sku = {v: k for k, v in items.items()}
-        super().__init__(channel_id, location_id, items.keys())
+        super().__init__(channel_id, location_id, skus if skus is not None else items.keys())
 
     def levels(self):
         out = {sku: None for sku in self.skus}
@@ -247,4 +247,4 @@ def medusa_shop(db, srv, proxy, skus, *, channel_kw=None):
               credentials={"api_key": srv.secret_key}, timeout_ms=10000)
     kw.update(channel_kw or {})
     cid = outbox.add_channel(db.conn, **kw)
-    return MedusaView(srv, proxy, cid, items, loc)
+    return MedusaView(srv, proxy, cid, items, loc, skus)
