@@ -22,6 +22,21 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
+// A member, or null when `j` is not an object or lacks it (json::value throws on non-objects).
+json at_key(const json& j, const char* key) {
+    if (!j.is_object()) return json();
+    auto it = j.find(key);
+    return it != j.end() ? *it : json();
+}
+
+// A string member, or `fallback` when it is missing or of another type (a shop
+// answering {"sku": 123} must not make the parser throw).
+std::string str_at(const json& j, const char* key, const char* fallback = "") {
+    if (!j.is_object()) return fallback;
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
+}
+
 constexpr std::string_view kBatchPath = "/admin/inventory-items/location-levels/batch";
 constexpr std::string_view kItemFields = "id,sku,title,location_levels.location_id,location_levels.stocked_quantity";
 constexpr int kPageSize = 200;
@@ -47,7 +62,7 @@ std::string message_of(const std::string& body) {
 std::string error_text(const std::string& body) {
     auto j = json::parse(body, nullptr, false);
     if (j.is_object() && j.contains("message") && j["message"].is_string()) {
-        auto type = j.value("type", std::string{});
+        auto type = str_at(j, "type");
         auto msg = j["message"].get<std::string>();
         return type.empty() ? msg : fmt::format("{}: {}", type, msg);
     }
@@ -140,7 +155,7 @@ public:
             return make_error(ErrorCode::config,
                               fmt::format("{}/admin/stock-locations did not answer like a Medusa v2 Admin API", base_),
                               s->status);
-        auto count = j.value("count", json()).is_number() ? std::to_string(j["count"].get<std::int64_t>()) : "?";
+        auto count = at_key(j, "count").is_number() ? std::to_string(j["count"].get<std::int64_t>()) : "?";
         return fmt::format("Medusa Admin API at {}: {} stock location(s), authenticated with {}", base_, count,
                            api_key_.empty() ? "email/password (JWT)" : "a secret API key");
     }
@@ -157,15 +172,15 @@ public:
         if (!items) return std::move(items).error();
         std::vector<RemoteItem> out;
         for (const auto& it : *items) {
-            if (!it.is_object() || it.value("sku", json()) != json(sku)) continue;
+            if (!it.is_object() || at_key(it, "sku") != json(sku)) continue;
             RemoteItem r;
             r.sku = sku;
-            r.title = it.value("title", json()).is_string() ? it["title"].get<std::string>() : std::string{};
+            r.title = at_key(it, "title").is_string() ? it["title"].get<std::string>() : std::string{};
             r.resolution = resolution_of(it);
             if (auto ls = it.find("location_levels"); ls != it.end() && ls->is_array())
                 for (const auto& l : *ls)
-                    if (l.is_object() && l.value("location_id", json()).is_string() &&
-                        l.value("stocked_quantity", json()).is_number())
+                    if (l.is_object() && at_key(l, "location_id").is_string() &&
+                        at_key(l, "stocked_quantity").is_number())
                         r.levels[l["location_id"].get<std::string>()] =
                             static_cast<std::int64_t>(l["stocked_quantity"].get<double>());
             out.push_back(std::move(r));
@@ -365,10 +380,10 @@ private:
                 return make_error(ErrorCode::transient, "list stock locations: the answer has no stock_locations",
                                   s->status);
             for (const auto& l : *arr)
-                if (l.is_object() && l.value("id", json()).is_string())
+                if (l.is_object() && at_key(l, "id").is_string())
                     out.push_back(Location{l["id"].get<std::string>(),
-                                           l.value("name", json()).is_string() ? l["name"].get<std::string>() : "", true});
-            std::int64_t count = j.value("count", json()).is_number() ? j["count"].get<std::int64_t>() : 0;
+                                           at_key(l, "name").is_string() ? l["name"].get<std::string>() : "", true});
+            std::int64_t count = at_key(j, "count").is_number() ? j["count"].get<std::int64_t>() : 0;
             if (arr->empty() || static_cast<std::int64_t>(out.size()) >= count) break;
         }
         locations_ = out;
@@ -395,7 +410,7 @@ private:
                 return make_error(ErrorCode::transient, "SKU lookup: the answer has no inventory_items", s->status);
             std::size_t got = arr->size();
             for (auto& it : *arr) out.push_back(std::move(it));
-            std::int64_t count = j.value("count", json()).is_number() ? j["count"].get<std::int64_t>() : 0;
+            std::int64_t count = at_key(j, "count").is_number() ? j["count"].get<std::int64_t>() : 0;
             if (got == 0 || static_cast<std::int64_t>(out.size()) >= count) break;
         }
         return out;
@@ -403,11 +418,11 @@ private:
 
     static Resolution resolution_of(const json& item) {
         Resolution r;
-        r.remote_id = item.value("id", json()).is_string() ? item["id"].get<std::string>() : std::string{};
+        r.remote_id = at_key(item, "id").is_string() ? item["id"].get<std::string>() : std::string{};
         json levels = json::array();
         if (auto ls = item.find("location_levels"); ls != item.end() && ls->is_array())
             for (const auto& l : *ls)
-                if (l.is_object() && l.value("location_id", json()).is_string()) levels.push_back(l["location_id"]);
+                if (l.is_object() && at_key(l, "location_id").is_string()) levels.push_back(l["location_id"]);
         r.extra = json{{"levels", levels}};
         return r;
     }
@@ -415,7 +430,7 @@ private:
     static Result<Resolution> pick(const std::string& sku, const std::vector<json>& found) {
         std::vector<const json*> hits;
         for (const auto& it : found)
-            if (it.is_object() && it.value("sku", json()) == json(sku)) hits.push_back(&it);
+            if (it.is_object() && at_key(it, "sku") == json(sku)) hits.push_back(&it);
         if (hits.empty())
             return make_error(ErrorCode::sku_not_found,
                               fmt::format("no Medusa inventory item has SKU '{}' (is the variant's "
@@ -423,7 +438,7 @@ private:
                                           sku));
         if (hits.size() > 1) {
             std::string ids;
-            for (const auto* h : hits) ids += (ids.empty() ? "" : ", ") + h->value("id", std::string{});
+            for (const auto* h : hits) ids += (ids.empty() ? "" : ", ") + str_at(*h, "id");
             return make_error(ErrorCode::duplicate_sku,
                               fmt::format("SKU '{}' is used by {} Medusa inventory items: {}", sku, hits.size(), ids));
         }
@@ -634,8 +649,8 @@ private:
             for (const char* key : {"created", "updated"})
                 if (auto a = answer.find(key); a != answer.end() && a->is_array())
                     for (const auto& l : *a)
-                        if (!level && l.is_object() && l.value("inventory_item_id", json()) == json(op.item) &&
-                            l.value("location_id", json()) == json(op.location))
+                        if (!level && l.is_object() && at_key(l, "inventory_item_id") == json(op.item) &&
+                            at_key(l, "location_id") == json(op.location))
                             level = &l;
             if (!level) {
                 o.response_excerpt = redact(fmt::format("HTTP {} {}", status, http::excerpt(res->body, 300)));

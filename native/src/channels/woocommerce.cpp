@@ -30,6 +30,21 @@ constexpr int kMaxThrottleWaits = 3;
 constexpr milliseconds kMaxInlineWait{10000};  // longer Retry-After: give the rows back to the sidecar
 constexpr std::size_t kMaxLookupQuery = 1500;  // encoded ?sku= length per call
 
+// A member, or null when `j` is not an object or lacks it (json::value throws on non-objects).
+json at_key(const json& j, const char* key) {
+    if (!j.is_object()) return json();
+    auto it = j.find(key);
+    return it != j.end() ? *it : json();
+}
+
+// A string member, or `fallback` when it is missing or of another type (a shop
+// answering {"sku": 123} must not make the parser throw).
+std::string str_at(const json& j, const char* key, const char* fallback = "") {
+    if (!j.is_object()) return fallback;
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
+}
+
 std::string id_text(const json& j) {
     if (j.is_number_integer() || j.is_number_unsigned()) return std::to_string(j.get<std::int64_t>());
     if (j.is_string()) return j.get<std::string>();
@@ -44,7 +59,7 @@ bool is_invalid_id_code(std::string_view code) {
 std::string error_text(const std::string& body) {
     auto j = json::parse(body, nullptr, false);
     if (j.is_object() && j.contains("message") && j["message"].is_string()) {
-        auto code = j.value("code", std::string{});
+        auto code = str_at(j, "code");
         auto msg = j["message"].get<std::string>();
         return code.empty() ? msg : fmt::format("{}: {}", code, msg);
     }
@@ -108,7 +123,7 @@ public:
         if (idx->status == 200 || idx->status == 404) {
             auto j = json::parse(idx->body, nullptr, false);
             if (idx->status == 404 || !j.is_object()) return permalink_error(idx->status);
-            store = j.value("name", std::string{});
+            store = str_at(j, "name");
             if (auto ns = j.find("namespaces"); ns != j.end() && ns->is_array() &&
                 std::find(ns->begin(), ns->end(), json("wc/v3")) == ns->end())
                 return make_error(ErrorCode::config,
@@ -142,10 +157,10 @@ public:
         if (!products) return std::move(products).error();
         std::vector<RemoteItem> out;
         for (const auto& p : *products) {
-            if (!p.is_object() || p.value("sku", std::string{}) != sku) continue;
+            if (!p.is_object() || str_at(p, "sku") != sku) continue;
             RemoteItem item;
             item.sku = sku;
-            item.title = p.value("name", std::string{});
+            item.title = str_at(p, "name");
             item.resolution = resolution_of(p);
             auto ms = p.find("manage_stock");
             item.tracked = ms != p.end() && ms->is_boolean() && ms->get<bool>();
@@ -299,9 +314,9 @@ private:
 
     static Resolution resolution_of(const json& p) {
         Resolution r;
-        r.remote_id = id_text(p.value("id", json()));
-        auto type = p.value("type", std::string{"simple"});
-        if (type == "variation") r.parent_id = id_text(p.value("parent_id", json()));
+        r.remote_id = id_text(at_key(p, "id"));
+        auto type = str_at(p, "type", "simple");
+        if (type == "variation") r.parent_id = id_text(at_key(p, "parent_id"));
         r.extra = json{{"type", type}};
         return r;
     }
@@ -311,12 +326,12 @@ private:
         std::vector<const json*> hits;
         std::vector<std::string> stockless;
         for (const auto& p : products) {
-            if (!p.is_object() || p.value("sku", std::string{}) != sku) continue;
-            auto type = p.value("type", std::string{"simple"});
+            if (!p.is_object() || str_at(p, "sku") != sku) continue;
+            auto type = str_at(p, "type", "simple");
             auto ms = p.find("manage_stock");
             bool manages = ms != p.end() && ms->is_boolean() && ms->get<bool>();
             if ((type == "variable" && !manages) || type == "grouped" || type == "external")
-                stockless.push_back(fmt::format("{} product #{}", type, id_text(p.value("id", json()))));
+                stockless.push_back(fmt::format("{} product #{}", type, id_text(at_key(p, "id"))));
             else
                 hits.push_back(&p);
         }
@@ -333,15 +348,15 @@ private:
             std::string ids;
             for (const auto* p : hits) {
                 if (!ids.empty()) ids += ", ";
-                ids += "#" + id_text(p->value("id", json()));
-                if (p->value("type", std::string{}) == "variation")
-                    ids += fmt::format(" (variation of #{})", id_text(p->value("parent_id", json())));
+                ids += "#" + id_text(at_key(*p, "id"));
+                if (str_at(*p, "type") == "variation")
+                    ids += fmt::format(" (variation of #{})", id_text(at_key(*p, "parent_id")));
             }
             return make_error(ErrorCode::duplicate_sku,
                               fmt::format("SKU '{}' is used by {} WooCommerce items: {}", sku, hits.size(), ids));
         }
         auto r = resolution_of(*hits.front());
-        if (r.remote_id.empty() || (r.extra.value("type", "") == "variation" && (r.parent_id.empty() || r.parent_id == "0")))
+        if (r.remote_id.empty() || (str_at(r.extra, "type") == "variation" && (r.parent_id.empty() || r.parent_id == "0")))
             return make_error(ErrorCode::permanent, fmt::format("WooCommerce answered SKU '{}' without usable ids", sku));
         return r;
     }
@@ -511,10 +526,10 @@ private:
             const json* a = nullptr;
             if (answers) {
                 // Answers come in request order; fall back to matching ids.
-                if (k < answers->size() && id_text((*answers)[k].value("id", json())) == t.res.remote_id)
+                if (k < answers->size() && id_text(at_key((*answers)[k], "id")) == t.res.remote_id)
                     a = &(*answers)[k];
                 for (std::size_t m = 0; !a && m < answers->size(); ++m)
-                    if (id_text((*answers)[m].value("id", json())) == t.res.remote_id) a = &(*answers)[m];
+                    if (id_text(at_key((*answers)[m], "id")) == t.res.remote_id) a = &(*answers)[m];
             }
             if (!a) {
                 o.response_excerpt = redact(fmt::format("HTTP {} {}", status, http::excerpt(res->body, 1000)));
@@ -526,8 +541,8 @@ private:
             }
             if (auto err = a->find("error"); err != a->end() && err->is_object()) {
                 o.response_excerpt = redact(http::excerpt(a->dump(), 1000));
-                auto code = err->value("code", std::string{});
-                auto msg = err->value("message", std::string{});
+                auto code = str_at(*err, "code");
+                auto msg = str_at(*err, "message");
                 int st = 0;
                 if (auto d = err->find("data"); d != err->end() && d->is_object() && d->contains("status") &&
                                                  (*d)["status"].is_number_integer())
