@@ -3,3 +3,4 @@ from . import test_capture
 from . import test_channel
 from . import test_security
 from . import test_commit
+from . import test_concurrency
