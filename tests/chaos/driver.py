@@ -164,24 +164,28 @@ def run_chaos(*, db, pg_cluster, sidecar, shops, cfg: ChaosConfig, log=print) ->
 
     # The chaos: SIGKILL + restart every few seconds, one PostgreSQL restart.
     restart_at = t0 + cfg.write_seconds * cfg.pg_restart_at if cfg.pg_restart_at is not None else None
+
+    def restart_pg():
+        for g in gates:  # no transaction is open while the server goes away
+            g.acquire()
+        try:
+            pg_cluster.restart()
+            result.pg_restarts += 1
+            for w in writers:
+                w.reconnect = True
+        finally:
+            for g in gates:
+                g.release()
+        db.reconnect()
+        log(f"chaos: PostgreSQL restarted at t={time.monotonic() - t0:.1f}s")
+
     while any(w.is_alive() for w in writers):
         time.sleep(rng.uniform(*cfg.kill_every))
         if not any(w.is_alive() for w in writers):
             break
         if restart_at is not None and time.monotonic() >= restart_at:
             restart_at = None
-            for g in gates:  # no transaction is open while the server goes away
-                g.acquire()
-            try:
-                pg_cluster.restart()
-                result.pg_restarts += 1
-                for w in writers:
-                    w.reconnect = True
-            finally:
-                for g in gates:
-                    g.release()
-            db.reconnect()
-            log(f"chaos: PostgreSQL restarted at t={time.monotonic() - t0:.1f}s")
+            restart_pg()
             continue
         try:
             in_flight = _fresh_counts(db.dsn).get("in_flight", 0)
@@ -192,6 +196,8 @@ def run_chaos(*, db, pg_cluster, sidecar, shops, cfg: ChaosConfig, log=print) ->
         result.kills += 1
         result.kills_mid_push += 1 if in_flight else 0
         procs.append(sidecar.start(*args, name="chaos"))
+    if restart_at is not None:  # a short run ended before its restart was due
+        restart_pg()
     for w in writers:
         w.join()
     if errors:

@@ -80,8 +80,11 @@ def test_rows_committed_while_postgres_restarts_are_caught_up_without_notify(pg_
     started = time.monotonic()
     # Committed while the sidecar is still reconnecting.
     shop.enqueue([(2, "NN-2", "Main", 6), (3, "NN-3", "Main", 7)])
-    outbox.wait_until(lambda: [shop.available(s) for s in ("NN-1", "NN-2", "NN-3")] == [5, 6, 7], timeout=30,
-                      message="the catch-up after the restart")
+    try:
+        outbox.wait_until(lambda: [shop.available(s) for s in ("NN-1", "NN-2", "NN-3")] == [5, 6, 7], timeout=30,
+                          message="the catch-up after the restart")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; outbox {fresh_counts(db.dsn)}; sidecar log:\n{proc.log()}") from None
     assert time.monotonic() - started < 20  # far below the 120 s poll
     assert proc.alive()
     assert "reconnected to PostgreSQL" in proc.log()[mark:]
