@@ -65,21 +65,23 @@ def test_repeated_kill_9_mid_push_loses_nothing_and_leaves_nothing_in_flight(sho
 
 def test_rows_committed_while_postgres_restarts_are_caught_up_without_notify(pg_cluster, shop_factory, sidecar, db):
     shop = shop_factory(skus=["NN-1", "NN-2", "NN-3"])
-    # No NOTIFY at all, and a poll interval far beyond the test: only the
-    # catch-up drain after reconnecting can deliver these rows.
+    # No NOTIFY at all, and a poll interval far beyond the test: rows committed
+    # while the sidecar sleeps are only delivered by the catch-up drain that
+    # follows its reconnect after the restart.
     db.query("ALTER TABLE stock_relay_outbox DISABLE TRIGGER stock_relay_outbox_notify_ins")
     db.query("ALTER TABLE stock_relay_outbox DISABLE TRIGGER stock_relay_outbox_notify_upd")
     proc = sidecar.start("--poll-interval", "120", "--reload-interval", "120")
     time.sleep(1.0)  # the worker did its start-up drain and now sleeps for 120 s
     shop.enqueue([(1, "NN-1", "Main", 5)])
-    time.sleep(1.5)
-    assert shop.available("NN-1") == 0 and outbox.counts(db.conn) == {"pending": 1}  # no NOTIFY, no push
+    time.sleep(0.5)
+    shop.enqueue([(2, "NN-2", "Main", 6), (3, "NN-3", "Main", 7)])
+    time.sleep(1.0)
+    # No NOTIFY, no push: the sidecar does not know these rows exist.
+    assert shop.available("NN-1") == 0 and outbox.counts(db.conn) == {"pending": 3}
     mark = len(proc.log())
     pg_cluster.restart()
     db.reconnect()
     started = time.monotonic()
-    # Committed while the sidecar is still reconnecting.
-    shop.enqueue([(2, "NN-2", "Main", 6), (3, "NN-3", "Main", 7)])
     try:
         outbox.wait_until(lambda: [shop.available(s) for s in ("NN-1", "NN-2", "NN-3")] == [5, 6, 7], timeout=30,
                           message="the catch-up after the restart")
