@@ -361,7 +361,7 @@ private:
         if (e.code == ErrorCode::auth)
             e.message = fmt::format("{}: Medusa refused the {} ({})", what,
                                     api_key_.empty() ? "admin user's token" : "secret API key", error_text(r.body));
-        else if (e.code != ErrorCode::throttled)
+        else if (e.code != ErrorCode::throttled && !http::is_redirect(r.status))
             e.message = fmt::format("{}: Medusa answered HTTP {}: {}", what, r.status, error_text(r.body));
         e.message = redact(e.message);
         return e;

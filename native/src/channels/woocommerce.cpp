@@ -274,7 +274,7 @@ private:
         } else if (r.status == 404 && error_code(r.body) == "rest_no_route") {
             e.code = ErrorCode::config;
             e.message = fmt::format("{}: {} (is WooCommerce active and up to date?)", what, text);
-        } else if (e.code != ErrorCode::throttled) {
+        } else if (e.code != ErrorCode::throttled && !http::is_redirect(r.status)) {
             e.message = fmt::format("{}: WooCommerce answered HTTP {}: {}", what, r.status, text);
         }
         e.message = redact(e.message);

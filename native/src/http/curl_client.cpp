@@ -128,6 +128,11 @@ private:
             case CURLE_PEER_FAILED_VERIFICATION:
             case CURLE_SSL_CACERT_BADFILE:
             case CURLE_SSL_CERTPROBLEM:
+                // The shop's certificate does not verify against the trusted CAs:
+                // retrying cannot fix that, the channel's settings (or the shop) must change.
+                return make_error(ErrorCode::config,
+                                  fmt::format("{}: TLS certificate verification failed: {} (fix the shop's certificate, "
+                                              "or trust its CA with settings.ca_file)", where, detail));
             case CURLE_SSL_CONNECT_ERROR:
                 return make_error(ErrorCode::transient, fmt::format("{}: TLS failure: {}", where, detail));
             case CURLE_UNSUPPORTED_PROTOCOL:

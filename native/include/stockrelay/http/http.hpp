@@ -84,5 +84,7 @@ std::string excerpt(std::string_view text, std::size_t max = 2000);
 // 408/425/5xx transient; 429 throttled (retry_after from the header); other
 // 4xx permanent. `what` prefixes the message.
 std::optional<Error> classify_status(const Response& response, std::string_view what);
+// 3xx: never followed; classify_status explains it as a config error.
+constexpr bool is_redirect(int status) noexcept { return status >= 300 && status < 400; }
 
 }  // namespace stockrelay::http
