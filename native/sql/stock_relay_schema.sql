@@ -89,15 +89,22 @@ CREATE INDEX IF NOT EXISTS stock_relay_outbox_lease
     ON stock_relay_outbox (lease_until) WHERE state = 'in_flight';
 CREATE INDEX IF NOT EXISTS stock_relay_outbox_state_channel
     ON stock_relay_outbox (channel_id, state);
+-- A product's newest row (SKU ownership checks, the per-product log in Odoo).
+CREATE INDEX IF NOT EXISTS stock_relay_outbox_product
+    ON stock_relay_outbox (channel_id, product_id, id);
 
 -- SKU -> remote ids, filled by the channel clients (sidecar). Rows are hints:
--- a stale entry is dropped when the shop rejects the id.
+-- a stale entry is dropped when the shop rejects the id. `product_id` is the
+-- Odoo product that publishes this SKU on the channel: a second product
+-- carrying the same SKU is refused (both would set one shop item) until the
+-- owner's newest row no longer uses it.
 CREATE TABLE IF NOT EXISTS stock_relay_sku_cache (
     channel_id  integer NOT NULL REFERENCES stock_relay_channel (id) ON DELETE CASCADE,
     sku         varchar NOT NULL,
     remote_id   varchar NOT NULL,
     parent_id   varchar NOT NULL DEFAULT '',
     extra       jsonb   NOT NULL DEFAULT '{}'::jsonb,
+    product_id  integer,
     resolved_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
     PRIMARY KEY (channel_id, sku)
 );

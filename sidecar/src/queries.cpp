@@ -129,22 +129,36 @@ std::optional<std::chrono::milliseconds> next_due(pg::Connection& conn, std::int
     return std::chrono::milliseconds{r.i64(0, 0)};
 }
 
-std::map<std::string, channels::Resolution> load_cache(pg::Connection& conn, std::int64_t channel_id,
-                                                       const std::vector<std::string>& skus) {
-    std::map<std::string, channels::Resolution> out;
+std::map<std::string, CachedSku> load_cache(pg::Connection& conn, std::int64_t channel_id,
+                                            const std::vector<std::string>& skus) {
+    std::map<std::string, CachedSku> out;
     if (skus.empty()) return out;
     auto r = conn.exec(
-        "SELECT sku, remote_id, parent_id, extra::text FROM stock_relay_sku_cache "
+        "SELECT sku, remote_id, parent_id, extra::text, product_id FROM stock_relay_sku_cache "
         "WHERE channel_id = $1::integer AND sku = ANY($2::varchar[])",
         pg::Params().add(channel_id).add(pg::text_array(skus)));
     for (int i = 0; i < r.rows(); ++i) {
-        channels::Resolution res;
-        res.remote_id = r.str(i, 1);
-        res.parent_id = r.str(i, 2);
-        res.extra = nlohmann::json::parse(r.get(i, 3), nullptr, false);
-        if (res.extra.is_discarded() || !res.extra.is_object()) res.extra = nlohmann::json::object();
-        out.emplace(r.str(i, 0), std::move(res));
+        CachedSku c;
+        c.resolution.remote_id = r.str(i, 1);
+        c.resolution.parent_id = r.str(i, 2);
+        c.resolution.extra = nlohmann::json::parse(r.get(i, 3), nullptr, false);
+        if (c.resolution.extra.is_discarded() || !c.resolution.extra.is_object())
+            c.resolution.extra = nlohmann::json::object();
+        if (!r.is_null(i, 4)) c.owner = r.i64(i, 4);
+        out.emplace(r.str(i, 0), std::move(c));
     }
+    return out;
+}
+
+std::map<std::int64_t, std::string> current_skus(pg::Connection& conn, std::int64_t channel_id,
+                                                 const std::vector<std::int64_t>& products) {
+    std::map<std::int64_t, std::string> out;
+    if (products.empty()) return out;
+    auto r = conn.exec(
+        "SELECT DISTINCT ON (product_id) product_id, sku FROM stock_relay_outbox "
+        " WHERE channel_id = $1::integer AND product_id = ANY($2::integer[]) ORDER BY product_id, id DESC",
+        pg::Params().add(channel_id).add(pg::int_array(products)));
+    for (int i = 0; i < r.rows(); ++i) out.emplace(r.i64(i, 0), r.str(i, 1));
     return out;
 }
 
@@ -220,13 +234,34 @@ std::int64_t write_acks(pg::Connection& conn, const std::string& worker_id, cons
     return r.affected();
 }
 
+static void upsert_resolutions(pg::Connection& conn, std::int64_t channel_id,
+                               const std::map<std::string, channels::Resolution>& upserts);
+
 void update_cache(pg::Connection& conn, std::int64_t channel_id,
-                  const std::map<std::string, channels::Resolution>& upserts, const std::set<std::string>& drops) {
+                  const std::map<std::string, channels::Resolution>& upserts, const std::set<std::string>& drops,
+                  const std::map<std::string, std::int64_t>& owners) {
     if (!drops.empty()) {
         conn.exec("DELETE FROM stock_relay_sku_cache WHERE channel_id = $1::integer AND sku = ANY($2::varchar[])",
                   pg::Params().add(channel_id).add(pg::text_array(std::vector<std::string>(drops.begin(), drops.end()))));
     }
-    if (upserts.empty()) return;
+    if (!upserts.empty()) upsert_resolutions(conn, channel_id, upserts);
+    if (owners.empty()) return;
+    std::vector<std::string> owned;
+    std::vector<std::int64_t> by;
+    for (const auto& [sku, product] : owners) {
+        owned.push_back(sku);
+        by.push_back(product);
+    }
+    // Only rows whose owner changes are written: steady state costs no writes.
+    conn.exec(
+        "UPDATE stock_relay_sku_cache c SET product_id = u.product_id "
+        "  FROM unnest($2::varchar[], $3::integer[]) AS u(sku, product_id) "
+        " WHERE c.channel_id = $1::integer AND c.sku = u.sku AND c.product_id IS DISTINCT FROM u.product_id",
+        pg::Params().add(channel_id).add(pg::text_array(owned)).add(pg::int_array(by)));
+}
+
+static void upsert_resolutions(pg::Connection& conn, std::int64_t channel_id,
+                               const std::map<std::string, channels::Resolution>& upserts) {
     std::vector<std::string> skus, remote, parent, extra;
     for (const auto& [sku, res] : upserts) {
         skus.push_back(sku);

@@ -66,8 +66,16 @@ std::int64_t requeue_refused(pg::Connection& conn, std::int64_t channel_id);
 // already due); nullopt when there is nothing to wait for.
 std::optional<std::chrono::milliseconds> next_due(pg::Connection& conn, std::int64_t channel_id);
 
-std::map<std::string, channels::Resolution> load_cache(pg::Connection& conn, std::int64_t channel_id,
-                                                       const std::vector<std::string>& skus);
+struct CachedSku {
+    channels::Resolution resolution;
+    std::optional<std::int64_t> owner;  // the Odoo product publishing this SKU on the channel
+};
+std::map<std::string, CachedSku> load_cache(pg::Connection& conn, std::int64_t channel_id,
+                                            const std::vector<std::string>& skus);
+
+// The SKU each of `products` carries on its newest row of the channel.
+std::map<std::int64_t, std::string> current_skus(pg::Connection& conn, std::int64_t channel_id,
+                                                 const std::vector<std::int64_t>& products);
 
 // Rows among `ids` whose key has a pending row (necessarily newer).
 std::set<std::int64_t> rows_with_pending_successor(pg::Connection& conn, const std::vector<std::int64_t>& ids);
@@ -87,8 +95,11 @@ struct AckRow {
 // lease are touched. Returns how many were.
 std::int64_t write_acks(pg::Connection& conn, const std::string& worker_id, const std::vector<AckRow>& rows);
 
+// Drops stale mappings, upserts fresh ones, and records which product
+// published each SKU (`owners`: sku -> product id of a row just pushed).
 void update_cache(pg::Connection& conn, std::int64_t channel_id,
-                  const std::map<std::string, channels::Resolution>& upserts, const std::set<std::string>& drops);
+                  const std::map<std::string, channels::Resolution>& upserts, const std::set<std::string>& drops,
+                  const std::map<std::string, std::int64_t>& owners);
 
 struct RetryResult {
     std::int64_t requeued = 0;

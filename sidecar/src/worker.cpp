@@ -1,6 +1,7 @@
 #include "worker.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <thread>
 #include <utility>
 
@@ -11,6 +12,49 @@
 #include "stockrelay/policy.hpp"
 
 namespace stockrelay::sidecar {
+namespace {
+
+// One shop item follows one Odoo product. The SKU cache remembers which
+// product published a SKU on the channel; a row of another product carrying
+// the same SKU fails with duplicate_sku while that product's newest row still
+// uses it (pushing both would make the shop flip between two quantities).
+// Without a valid owner, the product of the batch's oldest row becomes it.
+void check_ownership(pg::Connection& conn, std::int64_t channel_id, const std::vector<queries::ClaimedRow>& rows,
+                     const std::map<std::string, queries::CachedSku>& cache,
+                     std::vector<std::optional<Error>>& pre_error) {
+    std::set<std::int64_t> rivals;
+    for (const auto& r : rows)
+        if (auto c = cache.find(r.sku); c != cache.end() && c->second.owner && *c->second.owner != r.product_id)
+            rivals.insert(*c->second.owner);
+    const auto current = queries::current_skus(conn, channel_id, {rivals.begin(), rivals.end()});
+    std::vector<std::size_t> order(rows.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return rows[a].version < rows[b].version; });
+    std::map<std::string, std::int64_t> owner;
+    for (auto i : order) {
+        if (pre_error[i]) continue;
+        const auto& r = rows[i];
+        auto it = owner.find(r.sku);
+        if (it == owner.end()) {
+            std::int64_t o = r.product_id;
+            if (auto c = cache.find(r.sku); c != cache.end() && c->second.owner) {
+                const auto cur = current.find(*c->second.owner);
+                if (*c->second.owner == r.product_id || (cur != current.end() && cur->second == r.sku))
+                    o = *c->second.owner;
+            }
+            it = owner.emplace(r.sku, o).first;
+        }
+        if (it->second != r.product_id)
+            pre_error[i] = make_error(ErrorCode::duplicate_sku,
+                                      fmt::format("SKU '{}' is also the Internal Reference of Odoo product {} on this "
+                                                  "channel; one shop item cannot follow two products: give each "
+                                                  "product its own SKU, then Retry",
+                                                  r.sku, it->second));
+    }
+}
+
+}  // namespace
+
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
@@ -77,19 +121,29 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     if (rows.empty()) return stats;
     stats.rows = static_cast<int>(rows.size());
 
-    // Validate, and keep one item per (sku, location): the channel takes no
-    // duplicates, so the older of two rows waits for the next batch.
     std::vector<std::optional<Error>> pre_error(rows.size());
     std::vector<bool> released(rows.size(), false);
-    std::map<std::pair<std::string, std::string>, std::size_t> by_target;
     std::vector<std::int64_t> quantities(rows.size(), 0);
     for (std::size_t i = 0; i < rows.size(); ++i) {
         auto q = policy::validate_quantity(rows[i].quantity);
-        if (!q) {
+        if (q)
+            quantities[i] = *q;
+        else
             pre_error[i] = q.error();
-            continue;
-        }
-        quantities[i] = *q;
+    }
+    std::vector<std::string> skus;
+    for (const auto& r : rows) skus.push_back(r.sku);
+    std::sort(skus.begin(), skus.end());
+    skus.erase(std::unique(skus.begin(), skus.end()), skus.end());
+    const auto cache = queries::load_cache(*conn, config_.id, skus);
+    check_ownership(*conn, config_.id, rows, cache, pre_error);
+
+    // One item per (sku, location): the channel takes no duplicates, so the
+    // older of two rows waits for the next batch. (Rows of one SKU come from
+    // one product by now, whose key has one row in flight: this is a guard.)
+    std::map<std::pair<std::string, std::string>, std::size_t> by_target;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (pre_error[i]) continue;
         auto [it, fresh] = by_target.emplace(std::make_pair(rows[i].sku, rows[i].location_key), i);
         if (!fresh) {
             const std::size_t other = it->second;
@@ -101,11 +155,6 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
             }
         }
     }
-    std::vector<std::string> skus;
-    for (const auto& [target, i] : by_target) skus.push_back(target.first);
-    std::sort(skus.begin(), skus.end());
-    skus.erase(std::unique(skus.begin(), skus.end()), skus.end());
-    const auto cache = queries::load_cache(*conn, config_.id, skus);
 
     std::vector<channels::PushItem> items;
     std::vector<std::size_t> item_row;
@@ -117,7 +166,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
         item.location_key = rows[i].location_key;
         item.quantity = quantities[i];
         item.version = rows[i].version;
-        if (auto c = cache.find(item.sku); c != cache.end()) item.cached = c->second;
+        if (auto c = cache.find(item.sku); c != cache.end()) item.cached = c->second.resolution;
         items.push_back(std::move(item));
         item_row.push_back(i);
     }
@@ -177,6 +226,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     acks.reserve(rows.size());
     std::map<std::string, channels::Resolution> upserts;
     std::set<std::string> drops;
+    std::map<std::string, std::int64_t> owners;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         PendingAck a;
         a.row_id = rows[i].id;
@@ -205,6 +255,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
             in.error = make_error(ErrorCode::transient, "the channel returned no outcome for this row");
         }
         a.decision = decide(in, options_.backoff, rng_);
+        if (a.decision.verdict == Verdict::done) owners[rows[i].sku] = rows[i].product_id;
         if (stop_ && a.decision.verdict == Verdict::retry && !a.decision.pause_channel) {
             // Cut short by shutdown (a rate-limit wait gave up): not the row's fault.
             a.decision.verdict = Verdict::release;
@@ -217,7 +268,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     for (const auto& [sku, res] : upserts) drops.erase(sku);
 
     const auto ack_started = steady_clock::now();
-    const std::int64_t written = ack(conn, acks, upserts, drops);
+    const std::int64_t written = ack(conn, acks, upserts, drops, owners);
     const auto ack_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - ack_started).count();
     stats.not_acked = static_cast<std::int64_t>(acks.size()) - written;
 
@@ -254,7 +305,8 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
 
 std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
                                 const std::map<std::string, channels::Resolution>& upserts,
-                                const std::set<std::string>& drops) {
+                                const std::set<std::string>& drops,
+                                const std::map<std::string, std::int64_t>& owners) {
     // Keep trying while the lease lasts: a row acked late is still better than
     // a row pushed twice after its lease expires.
     const auto give_up = steady_clock::now() + options_.lease;
@@ -287,7 +339,7 @@ std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std
                 rows.push_back(std::move(r));
             }
             const auto n = queries::write_acks(*conn, options_.worker_id, rows);
-            queries::update_cache(*conn, config_.id, upserts, drops);
+            queries::update_cache(*conn, config_.id, upserts, drops, owners);
             tx.commit();
             return n;
         } catch (const pg::Error& e) {

@@ -87,7 +87,7 @@ public:
 private:
     std::int64_t ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
                      const std::map<std::string, channels::Resolution>& cache_upserts,
-                     const std::set<std::string>& cache_drops);
+                     const std::set<std::string>& cache_drops, const std::map<std::string, std::int64_t>& owners);
 
     channels::Config config_;
     std::unique_ptr<channels::Channel> channel_;

@@ -179,11 +179,7 @@ def test_answers_of_the_wrong_shape_are_errors_not_successes(db, sidecar, make_s
     assert shop.levels() == {shop.skus[0]: 6, shop.skus[1]: 7}
 
 
-@pytest.mark.xfail(strict=True, reason="KNOWN BUG (sidecar/src/worker.cpp, left for the sidecar owner): two pending "
-                   "rows of different products for one shop SKU+location in a batch: the older is released, "
-                   "then pushed in the next batch AFTER the newer, so the shop ends on the older value; it should "
-                   "fail both with a specific 'SKU mapped from two products' error")
-def test_one_shop_sku_mapped_from_two_products_never_ends_on_the_older_value(db, sidecar, make_shop):
+def test_one_shop_sku_mapped_from_two_products_refuses_the_rival_with_duplicate_sku(db, sidecar, make_shop):
     shop = make_shop("shopify", ["TWICE"])
     sku = shop.skus[0]
     # Products 1 and 2 both carry the shop's SKU; product 2's value is the newer one.
@@ -193,4 +189,29 @@ def test_one_shop_sku_mapped_from_two_products_never_ends_on_the_older_value(db,
         sidecar.drain_once()
     rows = outbox.rows(db.conn)
     level = shop.levels()[sku]
-    assert level == 7 or any(r["state"] == "failed" and r["error_code"] for r in rows), (level, rows)
+    # The older product's row keeps the SKU; the other product's row fails with a reason naming both.
+    assert level == 5, (level, rows)
+    failed = [r for r in rows if r["state"] == "failed"]
+    assert len(failed) == 1 and failed[0]["product_id"] == 2 and failed[0]["error_code"] == "duplicate_sku", rows
+    assert "Odoo product 1" in failed[0]["last_error"], failed[0]
+    # Later changes of the owning product still flow; the rival stays refused.
+    enqueue(db, shop, [(1, sku, 9)])
+    enqueue(db, shop, [(2, sku, 3)])
+    for _ in range(3):
+        sidecar.drain_once()
+    assert shop.levels()[sku] == 9
+    assert sum(1 for r in outbox.rows(db.conn) if r["state"] == "failed" and r["product_id"] == 2) == 2
+
+
+def test_a_sku_moves_to_another_product_once_its_owner_no_longer_uses_it(db, sidecar, make_shop):
+    shop = make_shop("shopify", ["MOVED", "OTHER"])
+    moved, other = shop.skus
+    enqueue(db, shop, [(1, moved, 4)])
+    sidecar.drain_once()
+    # Product 1 gets a new SKU in Odoo; product 2 takes over the old one.
+    enqueue(db, shop, [(1, other, 6)])
+    sidecar.drain_once()
+    enqueue(db, shop, [(2, moved, 8)])
+    sidecar.drain_once()
+    assert shop.levels()[moved] == 8 and shop.levels()[other] == 6
+    assert not [r for r in outbox.rows(db.conn) if r["state"] == "failed"]

@@ -212,7 +212,7 @@ def test_no_older_value_is_applied_after_a_newer_one_while_writes_race_the_sidec
 def test_unknown_duplicate_parent_and_location_fail_specifically_while_the_rest_lands(woo_shop, sidecar, db):
     shop = woo_shop(simple=["GOOD-1", "GOOD-2"], variations={"PARENT": ["PARENT-S"]}, duplicates=["TWIN"])
     shop.enqueue([(1, "GOOD-1", 4), (2, "NOPE", 3), (3, "TWIN", 2), (4, "GOOD-2", 1), (5, "PARENT", 6),
-                  (6, "GOOD-1", "gid://shopify/Location/1", 5)])
+                  (1, "GOOD-1", "gid://shopify/Location/1", 5)])
     r = sidecar.drain_once()
     assert "drained rows=6 done=2 failed=4" in r.stdout, r.stdout + r.stderr
     by = {(x["sku"], x["location_key"]): x for x in outbox.rows(db.conn)}
