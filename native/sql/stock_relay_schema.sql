@@ -235,21 +235,16 @@ CREATE TRIGGER stock_relay_outbox_notify_ins
 
 -- Updates notify only when they make work available (a retried or re-queued
 -- row), not for acks, so sidecar replicas do not wake each other for nothing.
-CREATE OR REPLACE FUNCTION stock_relay_notify_upd() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM stock_relay_new_rows n
-                 JOIN stock_relay_old_rows o ON o.id = n.id
-                WHERE n.state = 'pending' AND (o.state <> 'pending' OR n.version <> o.version)) THEN
-        PERFORM pg_notify('stock_relay', '');
-    END IF;
-    RETURN NULL;
-END $$;
-
+-- A row-level trigger whose WHEN is false for acks costs nothing on the hot
+-- path (a statement trigger with transition tables would copy every acked
+-- row); the notifications it raises fold into one per transaction.
+DROP FUNCTION IF EXISTS stock_relay_notify_upd() CASCADE;
 DROP TRIGGER IF EXISTS stock_relay_outbox_notify_upd ON stock_relay_outbox;
 CREATE TRIGGER stock_relay_outbox_notify_upd
     AFTER UPDATE ON stock_relay_outbox
-    REFERENCING OLD TABLE AS stock_relay_old_rows NEW TABLE AS stock_relay_new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION stock_relay_notify_upd();
+    FOR EACH ROW
+    WHEN (NEW.state = 'pending' AND (OLD.state <> 'pending' OR NEW.version <> OLD.version))
+    EXECUTE FUNCTION stock_relay_notify();
 
 INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 1)
 ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version;

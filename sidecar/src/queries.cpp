@@ -234,49 +234,33 @@ std::int64_t write_acks(pg::Connection& conn, const std::string& worker_id, cons
     return r.affected();
 }
 
-static void upsert_resolutions(pg::Connection& conn, std::int64_t channel_id,
-                               const std::map<std::string, channels::Resolution>& upserts);
-
-void update_cache(pg::Connection& conn, std::int64_t channel_id,
-                  const std::map<std::string, channels::Resolution>& upserts, const std::set<std::string>& drops,
-                  const std::map<std::string, std::int64_t>& owners) {
+void update_cache(pg::Connection& conn, std::int64_t channel_id, const std::map<std::string, CachedSku>& upserts,
+                  const std::set<std::string>& drops) {
     if (!drops.empty()) {
         conn.exec("DELETE FROM stock_relay_sku_cache WHERE channel_id = $1::integer AND sku = ANY($2::varchar[])",
                   pg::Params().add(channel_id).add(pg::text_array(std::vector<std::string>(drops.begin(), drops.end()))));
     }
-    if (!upserts.empty()) upsert_resolutions(conn, channel_id, upserts);
-    if (owners.empty()) return;
-    std::vector<std::string> owned;
-    std::vector<std::int64_t> by;
-    for (const auto& [sku, product] : owners) {
-        owned.push_back(sku);
-        by.push_back(product);
-    }
-    // Only rows whose owner changes are written: steady state costs no writes.
-    conn.exec(
-        "UPDATE stock_relay_sku_cache c SET product_id = u.product_id "
-        "  FROM unnest($2::varchar[], $3::integer[]) AS u(sku, product_id) "
-        " WHERE c.channel_id = $1::integer AND c.sku = u.sku AND c.product_id IS DISTINCT FROM u.product_id",
-        pg::Params().add(channel_id).add(pg::text_array(owned)).add(pg::int_array(by)));
-}
-
-static void upsert_resolutions(pg::Connection& conn, std::int64_t channel_id,
-                               const std::map<std::string, channels::Resolution>& upserts) {
+    if (upserts.empty()) return;
     std::vector<std::string> skus, remote, parent, extra;
-    for (const auto& [sku, res] : upserts) {
+    std::vector<std::optional<std::string>> owner;
+    for (const auto& [sku, c] : upserts) {
         skus.push_back(sku);
-        remote.push_back(res.remote_id);
-        parent.push_back(res.parent_id);
-        extra.push_back(res.extra.is_object() ? res.extra.dump() : "{}");
+        remote.push_back(c.resolution.remote_id);
+        parent.push_back(c.resolution.parent_id);
+        extra.push_back(c.resolution.extra.is_object() ? c.resolution.extra.dump() : "{}");
+        owner.push_back(c.owner ? std::optional<std::string>{std::to_string(*c.owner)} : std::nullopt);
     }
     conn.exec(
-        "INSERT INTO stock_relay_sku_cache (channel_id, sku, remote_id, parent_id, extra, resolved_at) "
-        "SELECT $1::integer, u.sku, u.remote_id, u.parent_id, u.extra::jsonb, (now() AT TIME ZONE 'UTC') "
-        "  FROM unnest($2::varchar[], $3::varchar[], $4::varchar[], $5::text[]) AS u(sku, remote_id, parent_id, extra) "
+        "INSERT INTO stock_relay_sku_cache (channel_id, sku, remote_id, parent_id, extra, product_id, resolved_at) "
+        "SELECT $1::integer, u.sku, u.remote_id, u.parent_id, u.extra::jsonb, u.product_id::integer, "
+        "       (now() AT TIME ZONE 'UTC') "
+        "  FROM unnest($2::varchar[], $3::varchar[], $4::varchar[], $5::text[], $6::text[]) "
+        "       AS u(sku, remote_id, parent_id, extra, product_id) "
         "ON CONFLICT (channel_id, sku) DO UPDATE SET remote_id = EXCLUDED.remote_id, parent_id = EXCLUDED.parent_id, "
-        "       extra = EXCLUDED.extra, resolved_at = EXCLUDED.resolved_at",
+        "       extra = EXCLUDED.extra, product_id = coalesce(EXCLUDED.product_id, stock_relay_sku_cache.product_id), "
+        "       resolved_at = EXCLUDED.resolved_at",
         pg::Params().add(channel_id).add(pg::text_array(skus)).add(pg::text_array(remote)).add(pg::text_array(parent))
-            .add(pg::text_array(extra)));
+            .add(pg::text_array(extra)).add(pg::text_array(owner)));
 }
 
 RetryResult retry_failed(pg::Connection& conn, std::optional<std::int64_t> channel_id, std::optional<std::int64_t> row_id,

@@ -95,11 +95,11 @@ struct AckRow {
 // lease are touched. Returns how many were.
 std::int64_t write_acks(pg::Connection& conn, const std::string& worker_id, const std::vector<AckRow>& rows);
 
-// Drops stale mappings, upserts fresh ones, and records which product
-// published each SKU (`owners`: sku -> product id of a row just pushed).
-void update_cache(pg::Connection& conn, std::int64_t channel_id,
-                  const std::map<std::string, channels::Resolution>& upserts, const std::set<std::string>& drops,
-                  const std::map<std::string, std::int64_t>& owners);
+// Drops stale mappings and upserts fresh ones (mapping and owning product),
+// in one statement each; the upsert goes through the primary key, so its cost
+// does not depend on the cache's size or statistics.
+void update_cache(pg::Connection& conn, std::int64_t channel_id, const std::map<std::string, CachedSku>& upserts,
+                  const std::set<std::string>& drops);
 
 struct RetryResult {
     std::int64_t requeued = 0;

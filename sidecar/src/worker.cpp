@@ -224,9 +224,8 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
 
     std::vector<PendingAck> acks;
     acks.reserve(rows.size());
-    std::map<std::string, channels::Resolution> upserts;
+    std::map<std::string, queries::CachedSku> upserts;
     std::set<std::string> drops;
-    std::map<std::string, std::int64_t> owners;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         PendingAck a;
         a.row_id = rows[i].id;
@@ -250,12 +249,24 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
             a.request_excerpt = o.request_excerpt;
             a.response_excerpt = o.response_excerpt;
             if (o.drop_cache) drops.insert(rows[i].sku);
-            if (o.resolved) upserts[rows[i].sku] = *o.resolved;
+            if (o.resolved) {
+                auto& u = upserts[rows[i].sku];
+                u.resolution = *o.resolved;
+                if (auto c = cache.find(rows[i].sku); c != cache.end()) u.owner = c->second.owner;
+            }
         } else {
             in.error = make_error(ErrorCode::transient, "the channel returned no outcome for this row");
         }
         a.decision = decide(in, options_.backoff, rng_);
-        if (a.decision.verdict == Verdict::done) owners[rows[i].sku] = rows[i].product_id;
+        if (a.decision.verdict == Verdict::done) {
+            // Record the publishing product (a write only when it changes).
+            const auto c = cache.find(rows[i].sku);
+            if (auto u = upserts.find(rows[i].sku); u != upserts.end()) {
+                u->second.owner = rows[i].product_id;
+            } else if (c != cache.end() && c->second.owner != rows[i].product_id) {
+                upserts[rows[i].sku] = {c->second.resolution, rows[i].product_id};
+            }
+        }
         if (stop_ && a.decision.verdict == Verdict::retry && !a.decision.pause_channel) {
             // Cut short by shutdown (a rate-limit wait gave up): not the row's fault.
             a.decision.verdict = Verdict::release;
@@ -268,7 +279,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     for (const auto& [sku, res] : upserts) drops.erase(sku);
 
     const auto ack_started = steady_clock::now();
-    const std::int64_t written = ack(conn, acks, upserts, drops, owners);
+    const std::int64_t written = ack(conn, acks, upserts, drops);
     const auto ack_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - ack_started).count();
     stats.not_acked = static_cast<std::int64_t>(acks.size()) - written;
 
@@ -304,9 +315,8 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
 }
 
 std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
-                                const std::map<std::string, channels::Resolution>& upserts,
-                                const std::set<std::string>& drops,
-                                const std::map<std::string, std::int64_t>& owners) {
+                                const std::map<std::string, queries::CachedSku>& upserts,
+                                const std::set<std::string>& drops) {
     // Keep trying while the lease lasts: a row acked late is still better than
     // a row pushed twice after its lease expires.
     const auto give_up = steady_clock::now() + options_.lease;
@@ -339,7 +349,7 @@ std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std
                 rows.push_back(std::move(r));
             }
             const auto n = queries::write_acks(*conn, options_.worker_id, rows);
-            queries::update_cache(*conn, config_.id, upserts, drops, owners);
+            queries::update_cache(*conn, config_.id, upserts, drops);
             tx.commit();
             return n;
         } catch (const pg::Error& e) {

@@ -18,6 +18,7 @@
 
 #include "ack.hpp"
 #include "pg.hpp"
+#include "queries.hpp"
 #include "stockrelay/backoff.hpp"
 #include "stockrelay/channels/channel.hpp"
 
@@ -86,8 +87,8 @@ public:
 
 private:
     std::int64_t ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
-                     const std::map<std::string, channels::Resolution>& cache_upserts,
-                     const std::set<std::string>& cache_drops, const std::map<std::string, std::int64_t>& owners);
+                     const std::map<std::string, queries::CachedSku>& cache_upserts,
+                     const std::set<std::string>& cache_drops);
 
     channels::Config config_;
     std::unique_ptr<channels::Channel> channel_;
