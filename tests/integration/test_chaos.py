@@ -5,7 +5,8 @@ errors, ~2 % timeouts, ~3 % throttling and ~1 % answers lost after the write
 was applied. At the end every SKU's level in every shop equals the last
 committed quantity, no shop ever applied an older value after a newer one (or
 a value nobody committed), and the outbox holds no pending, in-flight or
-failed rows. The figures are printed (run with -s to see them).
+failed rows. The figures are printed (run with -s to see them) and written to
+build/test-reports/chaos-figures.txt (scripts/test prints them).
 
 Shops: the Shopify emulator and the WooCommerce emulator inject their faults
 themselves. Medusa is the REAL Medusa 2.21 server, which cannot fail on
@@ -21,6 +22,7 @@ runs: ``STOCKRELAY_CHAOS_SCALE=5 scripts/test -k chaos -s``).
 """
 from __future__ import annotations
 
+import pathlib
 import time
 
 import pytest
@@ -104,6 +106,10 @@ def test_chaos_run(pg_cluster, db, sidecar, shopify, test_ca, woo, tmp_path):
             f"  convergence after the last commit: {result.convergence_seconds:.1f}s",
         ]
         print("\n" + "\n".join(lines))
+        # Also into build/test-reports/, where scripts/test shows them.
+        reports = pathlib.Path(__file__).resolve().parents[2] / "build" / "test-reports"
+        if reports.is_dir():
+            (reports / "chaos-figures.txt").write_text("\n".join(lines) + "\n")
         assert states.get("pending", 0) == 0 and states.get("in_flight", 0) == 0
         assert states.get("failed", 0) == 0, states
         assert result.kills >= min(5, int(result.write_seconds / 6)) and result.pg_restarts == 1
