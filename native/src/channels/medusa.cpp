@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "channels/factories.hpp"
+#include "channels/rest_support.hpp"
 #include "stockrelay/channels/medusa.hpp"
 #include "stockrelay/log.hpp"
 #include "stockrelay/policy.hpp"
@@ -20,30 +21,22 @@ namespace stockrelay::channels {
 namespace {
 
 using nlohmann::json;
+using detail::at_key;
+using detail::Ctx;
+using detail::str_at;
+using detail::Target;
 using std::chrono::milliseconds;
 
-// A member, or null when `j` is not an object or lacks it (json::value throws on non-objects).
-json at_key(const json& j, const char* key) {
-    if (!j.is_object()) return json();
-    auto it = j.find(key);
-    return it != j.end() ? *it : json();
-}
-
-// A string member, or `fallback` when it is missing or of another type (a shop
-// answering {"sku": 123} must not make the parser throw).
-std::string str_at(const json& j, const char* key, const char* fallback = "") {
-    if (!j.is_object()) return fallback;
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
-}
+// A failed item keeps the status of the last call when its error has none.
+constexpr auto how_fail = detail::StatusOnFail::keep_last;
+constexpr auto fail = &detail::fail<how_fail>;
 
 constexpr std::string_view kBatchPath = "/admin/inventory-items/location-levels/batch";
 constexpr std::string_view kItemFields = "id,sku,title,location_levels.location_id,location_levels.stocked_quantity";
 constexpr int kPageSize = 200;
 constexpr int kMaxPages = 50;
-constexpr int kMaxThrottleWaits = 3;
-constexpr milliseconds kMaxInlineWait{10000};
-constexpr std::size_t kMaxLookupQuery = 1800;
+// Each SKU costs its encoded length plus "sku%5B%5D=" and "&", at most 1800 per call.
+const detail::SkuChunking kLookupChunking{medusa::kSkusPerLookup, 1800, 12, std::nullopt};
 
 bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
 
@@ -59,15 +52,8 @@ std::string message_of(const std::string& body) {
     return http::excerpt(body, 300);
 }
 
-std::string error_text(const std::string& body) {
-    auto j = json::parse(body, nullptr, false);
-    if (j.is_object() && j.contains("message") && j["message"].is_string()) {
-        auto type = str_at(j, "type");
-        auto msg = j["message"].get<std::string>();
-        return type.empty() ? msg : fmt::format("{}: {}", type, msg);
-    }
-    return http::excerpt(body, 300);
-}
+// "type: message", else an excerpt of the body.
+std::string error_text(const std::string& body) { return detail::envelope_text(body, "type"); }
 
 std::string b64url_decode(std::string_view in) {
     auto val = [](char c) -> int {
@@ -94,17 +80,6 @@ std::string b64url_decode(std::string_view in) {
     }
     return out;
 }
-
-struct Ctx {
-    int calls = 0;
-    milliseconds throttled{0};
-};
-
-struct Target {
-    std::size_t idx;
-    Resolution res;
-    bool from_cache;
-};
 
 struct Op {
     std::size_t idx;  // the push item
@@ -133,13 +108,9 @@ public:
           clock_(std::move(clock)),
           batch_(batch),
           secrets_(cfg_.secrets()) {
-        auto cred = [&](const char* k) {
-            auto it = cfg_.credentials.find(k);
-            return it != cfg_.credentials.end() && it->is_string() ? it->get<std::string>() : std::string{};
-        };
-        api_key_ = cred("api_key");
-        email_ = cred("email");
-        password_ = cred("password");
+        api_key_ = detail::credential(cfg_, "api_key");
+        email_ = detail::credential(cfg_, "email");
+        password_ = detail::credential(cfg_, "password");
     }
 
     std::string_view type() const override { return "medusa"; }
@@ -196,11 +167,8 @@ public:
         for (std::size_t i = 0; i < items.size(); ++i) {
             const auto& it = items[i];
             rep.items[i].row_id = it.row_id;
-            if (it.quantity < 0 || it.quantity > policy::kMaxQuantity)
-                fail(rep, i, make_error(ErrorCode::invalid_quantity,
-                                        fmt::format("quantity {} is outside 0..{}", it.quantity, policy::kMaxQuantity)));
-            else if (it.sku.empty())
-                fail(rep, i, make_error(ErrorCode::sku_not_found, "the row has no SKU"));
+            if (auto e = detail::row_error(it))
+                fail(rep, i, *e);
             else if (it.location_key.empty())
                 fail(rep, i, make_error(ErrorCode::rejected,
                                         "Medusa keeps stock per stock location: the row has no location key (map the "
@@ -330,41 +298,23 @@ private:
                 jwt_.clear();
                 continue;
             }
-            if (!res || res->status != 429 || waits >= kMaxThrottleWaits) return res;
-            auto wait = res->retry_after();
-            if (wait.count() <= 0) wait = milliseconds{1000 * (waits + 1)};
-            if (wait > kMaxInlineWait) return res;
-            ++waits;
-            log::info("medusa {}: rate limited, waiting {} ms as Retry-After asks", base_, wait.count());
-            if (!sleep_for(wait)) return res;
-            ctx.throttled += wait;
+            if (!detail::wait_out_throttle(res, waits, ctx, "medusa", base_,
+                                           [this](milliseconds d) { return sleep_for(d); }))
+                return res;
         }
     }
 
+    // The error for a failed call (transport error, non-2xx, 2xx without a JSON object), or nullopt.
     std::optional<Error> failure(const Result<http::Response>& res, std::string_view what) const {
-        if (!res) {
-            Error e = res.error();
-            e.message = redact(fmt::format("{}: {}", what, e.message));
-            return e;
-        }
-        const auto& r = *res;
-        if (r.status >= 200 && r.status < 300) {
-            if (!json::parse(r.body, nullptr, false).is_object())
-                return make_error(ErrorCode::transient,
-                                  redact(fmt::format("{}: Medusa answered HTTP {} with something that is not a JSON "
-                                                     "object: {}",
-                                                     what, r.status, http::excerpt(r.body, 200))),
-                                  r.status);
-            return std::nullopt;
-        }
-        Error e = *http::classify_status(r, what);
-        if (e.code == ErrorCode::auth)
+        auto body_ok = [](const std::string& body) { return json::parse(body, nullptr, false).is_object(); };
+        auto reword = [&](Error& e, const http::Response&, const std::string& text) {
+            if (e.code != ErrorCode::auth) return false;
             e.message = fmt::format("{}: Medusa refused the {} ({})", what,
-                                    api_key_.empty() ? "admin user's token" : "secret API key", error_text(r.body));
-        else if (e.code != ErrorCode::throttled && !http::is_redirect(r.status))
-            e.message = fmt::format("{}: Medusa answered HTTP {}: {}", what, r.status, error_text(r.body));
-        e.message = redact(e.message);
-        return e;
+                                    api_key_.empty() ? "admin user's token" : "secret API key", text);
+            return true;
+        };
+        return detail::call_failure(res, what, "Medusa", "a JSON object", body_ok, error_text, reword,
+                                    [this](std::string_view t) { return redact(t); });
     }
 
     Result<std::vector<Location>> load_locations(Ctx& ctx) {
@@ -401,9 +351,7 @@ private:
             auto s = send("GET", fmt::format("/admin/inventory-items?{}fields={}&limit={}&offset={}", q, kItemFields,
                                              kPageSize, page * kPageSize),
                           "", ctx);
-            if (auto e = failure(s, fmt::format("look up SKU {}", skus.size() == 1 ? "'" + skus[0] + "'" :
-                                                          fmt::format("'{}' and {} more", skus[0], skus.size() - 1))))
-                return *e;
+            if (auto e = failure(s, detail::lookup_what(skus))) return *e;
             auto j = json::parse(s->body);
             auto arr = j.find("inventory_items");
             if (arr == j.end() || !arr->is_array())
@@ -448,53 +396,10 @@ private:
         return r;
     }
 
-    std::map<std::string, Result<Resolution>> resolve(const std::vector<std::string>& skus, Ctx& ctx) {
-        std::vector<std::vector<std::string>> chunks;
-        std::vector<std::string> cur;
-        std::size_t len = 0;
-        for (const auto& s : skus) {
-            auto l = http::url_encode(s).size() + 12;
-            if (!cur.empty() && (cur.size() >= medusa::kSkusPerLookup || len + l > kMaxLookupQuery)) {
-                chunks.push_back(std::move(cur));
-                cur.clear();
-                len = 0;
-            }
-            cur.push_back(s);
-            len += l;
-        }
-        if (!cur.empty()) chunks.push_back(std::move(cur));
-        std::map<std::string, Result<Resolution>> out;
-        for (const auto& chunk : chunks) {
-            auto found = fetch(chunk, ctx);
-            for (const auto& s : chunk)
-                out.insert_or_assign(s, found ? pick(s, *found) : Result<Resolution>(found.error()));
-        }
-        return out;
-    }
-
     void resolve_into(const std::vector<PushItem>& items, const std::vector<std::size_t>& idxs, PushReport& rep,
                       std::vector<Target>& targets, Ctx& ctx) {
-        if (idxs.empty()) return;
-        std::vector<std::string> skus;
-        std::set<std::string> seen;
-        for (auto i : idxs)
-            if (seen.insert(items[i].sku).second) skus.push_back(items[i].sku);
-        auto found = resolve(skus, ctx);
-        for (auto i : idxs) {
-            const auto& r = found.at(items[i].sku);
-            if (r) {
-                rep.items[i].resolved = *r;
-                targets.push_back({i, *r, false});
-            } else {
-                fail(rep, i, r.error());
-            }
-        }
-    }
-
-    static void fail(PushReport& rep, std::size_t i, Error e) {
-        auto& o = rep.items[i];
-        if (e.http_status) o.http_status = e.http_status;
-        o.error = std::move(e);
+        detail::resolve_into<how_fail>(items, idxs, rep, targets, kLookupChunking,
+                                       [&](const std::vector<std::string>& chunk) { return fetch(chunk, ctx); }, pick);
     }
 
     struct Run {
@@ -619,7 +524,7 @@ private:
             auto& op = run.ops[idx.front()];
             auto& o = rep.items[op.idx];
             o.request_excerpt = request_excerpt(op);
-            o.response_excerpt = redact(fmt::format("HTTP {} {}", status, http::excerpt(res->body, 1000)));
+            o.response_excerpt = redact(detail::response_text(status, res->body));
             o.http_status = status;
             if (contains(msg, op.item) && (contains(lmsg, "not found") || contains(lmsg, "does not exist") ||
                                            (op.flipped && contains(lmsg, "not stocked")))) {
@@ -640,8 +545,7 @@ private:
             o.request_excerpt = request_excerpt(op);
             o.http_status = status;
             if (e) {
-                o.response_excerpt =
-                    res ? redact(fmt::format("HTTP {} {}", status, http::excerpt(res->body, 1000))) : e->message;
+                o.response_excerpt = res ? redact(detail::response_text(status, res->body)) : e->message;
                 fail(rep, op.idx, *e);
                 continue;
             }
@@ -653,7 +557,7 @@ private:
                             at_key(l, "location_id") == json(op.location))
                             level = &l;
             if (!level) {
-                o.response_excerpt = redact(fmt::format("HTTP {} {}", status, http::excerpt(res->body, 300)));
+                o.response_excerpt = redact(detail::response_text(status, res->body, 300));
                 continue;  // the call succeeded atomically; the echo is only for the log
             }
             json shown = json::object();
@@ -699,10 +603,7 @@ std::optional<std::chrono::system_clock::time_point> jwt_expiry(std::string_view
 }
 
 Result<std::unique_ptr<Channel>> make_channel(const Config& config, std::unique_ptr<http::Client> client, Clock clock) {
-    auto cred = [&](const char* k) {
-        auto it = config.credentials.find(k);
-        return it != config.credentials.end() && it->is_string() && !it->get<std::string>().empty();
-    };
+    auto cred = [&](const char* k) { return !detail::credential(config, k).empty(); };
     if (!cred("api_key") && !(cred("email") && cred("password")))
         return make_error(ErrorCode::config,
                           "Medusa needs credentials 'api_key' (a secret API key, sk_…, from Settings → Secret API Keys) "
@@ -712,18 +613,10 @@ Result<std::unique_ptr<Channel>> make_channel(const Config& config, std::unique_
                           fmt::format("Medusa API version '{}' is not supported (only the v2 Admin API)", config.api_version));
     auto url = http::Url::parse(config.base_url);
     if (!url) return std::move(url).error();
-    bool insecure_ok = false;
-    if (auto it = config.settings.find("allow_insecure_http"); it != config.settings.end() && it->is_boolean())
-        insecure_ok = it->get<bool>();
-    if (url->scheme == "http" && !url->is_loopback() && !insecure_ok)
-        return make_error(ErrorCode::config,
-                          fmt::format("channel setting 'base_url' is plain HTTP to {}: use https:// (plain HTTP is only "
-                                      "allowed for a loopback test shop or with settings.allow_insecure_http)",
-                                      url->host));
+    if (auto e = detail::plain_http_error(*url, config.settings)) return *e;
     std::string path = url->path;
     if (auto p = path.find("/admin"); p != std::string::npos && p + 6 == path.size()) path.resize(p);
-    std::size_t batch = config.batch_size > 0 ? static_cast<std::size_t>(config.batch_size) : kDefaultBatch;
-    batch = std::min(batch, kMaxBatch);
+    const std::size_t batch = detail::batch_size(config, kDefaultBatch, kMaxBatch);
     if (!clock) clock = [] { return std::chrono::system_clock::now(); };
     return std::unique_ptr<Channel>(
         std::make_unique<MedusaChannel>(config, std::move(client), url->origin() + path, std::move(clock), batch));

@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <ctime>
 #include <map>
-#include <set>
 
 #include <fmt/format.h>
 
 #include "channels/factories.hpp"
+#include "channels/rest_support.hpp"
 #include "stockrelay/channels/woocommerce.hpp"
 #include "stockrelay/log.hpp"
 #include "stockrelay/policy.hpp"
@@ -20,30 +20,24 @@ namespace {
 
 using nlohmann::json;
 namespace wc = woocommerce;
+using detail::at_key;
+using detail::Ctx;
+using detail::str_at;
+using detail::Target;
 using std::chrono::milliseconds;
+
+// A failed item reports the status of its error, 0 for a lookup miss.
+constexpr auto how_fail = detail::StatusOnFail::from_error;
+constexpr auto fail = &detail::fail<how_fail>;
 
 constexpr std::string_view kApiPath = "/wp-json/wc/v3";
 constexpr std::string_view kLookupFields = "id,sku,name,type,parent_id,manage_stock,stock_quantity";
 constexpr int kPerPage = 100;
 constexpr int kMaxPages = 50;
-constexpr int kMaxThrottleWaits = 3;
-constexpr milliseconds kMaxInlineWait{10000};  // longer Retry-After: give the rows back to the sidecar
-constexpr std::size_t kMaxLookupQuery = 1500;  // encoded ?sku= length per call
-
-// A member, or null when `j` is not an object or lacks it (json::value throws on non-objects).
-json at_key(const json& j, const char* key) {
-    if (!j.is_object()) return json();
-    auto it = j.find(key);
-    return it != j.end() ? *it : json();
-}
-
-// A string member, or `fallback` when it is missing or of another type (a shop
-// answering {"sku": 123} must not make the parser throw).
-std::string str_at(const json& j, const char* key, const char* fallback = "") {
-    if (!j.is_object()) return fallback;
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
-}
+// Lookup SKUs in comma-separated chunks, each SKU costing its encoded length
+// plus the encoded comma, at most 1500 characters of ?sku= per call. A SKU with
+// a comma goes alone (WooCommerce also matches the whole string then).
+const detail::SkuChunking kLookupChunking{wc::kSkusPerLookup, 1500, 3, ','};
 
 std::string id_text(const json& j) {
     if (j.is_number_integer() || j.is_number_unsigned()) return std::to_string(j.get<std::int64_t>());
@@ -56,15 +50,7 @@ bool is_invalid_id_code(std::string_view code) {
 }
 
 // "code: message" from WooCommerce's error envelope, else an excerpt of the body.
-std::string error_text(const std::string& body) {
-    auto j = json::parse(body, nullptr, false);
-    if (j.is_object() && j.contains("message") && j["message"].is_string()) {
-        auto code = str_at(j, "code");
-        auto msg = j["message"].get<std::string>();
-        return code.empty() ? msg : fmt::format("{}: {}", code, msg);
-    }
-    return http::excerpt(body, 300);
-}
+std::string error_text(const std::string& body) { return detail::envelope_text(body, "code"); }
 
 std::string error_code(const std::string& body) {
     auto j = json::parse(body, nullptr, false);
@@ -76,17 +62,6 @@ bool looks_like_json(const std::string& body) {
     auto p = body.find_first_not_of(" \t\r\n");
     return p != std::string::npos && (body[p] == '{' || body[p] == '[');
 }
-
-struct Ctx {
-    int calls = 0;
-    milliseconds throttled{0};
-};
-
-struct Target {
-    std::size_t idx;
-    Resolution res;
-    bool from_cache;
-};
 
 class WooChannel final : public Channel {
 public:
@@ -184,11 +159,8 @@ public:
                                         fmt::format("WooCommerce keeps a single stock figure per product; location key '{}' "
                                                     "does not exist there (map the channel to the store stock, key '')",
                                                     it.location_key)));
-            } else if (it.quantity < 0 || it.quantity > policy::kMaxQuantity) {
-                fail(rep, i, make_error(ErrorCode::invalid_quantity,
-                                        fmt::format("quantity {} is outside 0..{}", it.quantity, policy::kMaxQuantity)));
-            } else if (it.sku.empty()) {
-                fail(rep, i, make_error(ErrorCode::sku_not_found, "the row has no SKU"));
+            } else if (auto e = detail::row_error(it)) {
+                fail(rep, i, *e);
             } else if (it.cached && !it.cached->remote_id.empty()) {
                 targets.push_back({i, *it.cached, true});
             } else {
@@ -218,7 +190,7 @@ private:
     // already-encoded query. A 429 with a short Retry-After is waited out here.
     Result<http::Response> send(const std::string& method, const std::string& rel, const std::string& body, Ctx& ctx) {
         const std::string url = api_ + "/" + rel;
-        for (int attempt = 0;; ++attempt) {
+        for (int waits = 0;;) {
             http::Request r;
             r.method = method;
             r.timeout = cfg_.timeout;
@@ -237,48 +209,35 @@ private:
             }
             ++ctx.calls;
             auto res = client_->send(r);
-            if (!res || res->status != 429 || attempt >= kMaxThrottleWaits) return res;
-            auto wait = res->retry_after();
-            if (wait.count() <= 0) wait = milliseconds{1000 * (attempt + 1)};
-            if (wait > kMaxInlineWait) return res;
-            log::info("woocommerce {}: rate limited, waiting {} ms as Retry-After asks", home_, wait.count());
-            if (!sleep_for(wait)) return res;
-            ctx.throttled += wait;
+            if (!detail::wait_out_throttle(res, waits, ctx, "woocommerce", home_,
+                                           [this](milliseconds d) { return sleep_for(d); }))
+                return res;
         }
     }
 
     // The error for a failed call (transport error, non-2xx, non-JSON 2xx), or nullopt.
     std::optional<Error> failure(const Result<http::Response>& res, std::string_view what) const {
-        if (!res) {
-            Error e = res.error();
-            e.message = redact(fmt::format("{}: {}", what, e.message));
-            return e;
-        }
-        const auto& r = *res;
-        if (r.status >= 200 && r.status < 300) {
-            if (looks_like_json(r.body) && !json::parse(r.body, nullptr, false).is_discarded()) return std::nullopt;
-            return make_error(ErrorCode::transient,
-                              redact(fmt::format("{}: WooCommerce answered HTTP {} with something that is not JSON: {}",
-                                                 what, r.status, http::excerpt(r.body, 200))),
-                              r.status);
-        }
-        Error e = *http::classify_status(r, what);
-        const auto text = error_text(r.body);
-        if (e.code == ErrorCode::auth) {
-            e.message = fmt::format("{}: WooCommerce refused the consumer key/secret ({}){}", what, text,
-                                    oauth_ ? "; over plain HTTP the requests are OAuth 1.0a-signed, so the base URL must "
-                                             "equal the WordPress home URL exactly and the clocks must agree"
-                                           : "; the key needs Read/Write permission");
-        } else if (r.status == 404 && !looks_like_json(r.body)) {
-            e = permalink_error(404);
-        } else if (r.status == 404 && error_code(r.body) == "rest_no_route") {
-            e.code = ErrorCode::config;
-            e.message = fmt::format("{}: {} (is WooCommerce active and up to date?)", what, text);
-        } else if (e.code != ErrorCode::throttled && !http::is_redirect(r.status)) {
-            e.message = fmt::format("{}: WooCommerce answered HTTP {}: {}", what, r.status, text);
-        }
-        e.message = redact(e.message);
-        return e;
+        auto body_ok = [](const std::string& body) {
+            return looks_like_json(body) && !json::parse(body, nullptr, false).is_discarded();
+        };
+        auto reword = [&](Error& e, const http::Response& r, const std::string& text) {
+            if (e.code == ErrorCode::auth) {
+                e.message = fmt::format("{}: WooCommerce refused the consumer key/secret ({}){}", what, text,
+                                        oauth_ ? "; over plain HTTP the requests are OAuth 1.0a-signed, so the base URL "
+                                                 "must equal the WordPress home URL exactly and the clocks must agree"
+                                               : "; the key needs Read/Write permission");
+            } else if (r.status == 404 && !looks_like_json(r.body)) {
+                e = permalink_error(404);
+            } else if (r.status == 404 && error_code(r.body) == "rest_no_route") {
+                e.code = ErrorCode::config;
+                e.message = fmt::format("{}: {} (is WooCommerce active and up to date?)", what, text);
+            } else {
+                return false;
+            }
+            return true;
+        };
+        return detail::call_failure(res, what, "WooCommerce", "JSON", body_ok, error_text, reword,
+                                    [this](std::string_view t) { return redact(t); });
     }
 
     // All products and variations whose SKU is one of `skus` (plus near misses:
@@ -291,9 +250,7 @@ private:
             auto rel = fmt::format("products?sku={}&_fields={}&per_page={}&page={}", http::url_encode(joined),
                                    http::url_encode(kLookupFields), kPerPage, page);
             auto s = send("GET", rel, "", ctx);
-            if (auto e = failure(s, fmt::format("look up SKU {}", skus.size() == 1 ? "'" + skus[0] + "'" :
-                                                                   fmt::format("'{}' and {} more", skus[0], skus.size() - 1))))
-                return *e;
+            if (auto e = failure(s, detail::lookup_what(skus))) return *e;
             auto j = json::parse(s->body);
             if (!j.is_array())
                 return make_error(ErrorCode::transient, "SKU lookup: WooCommerce answered with something other than a list",
@@ -361,63 +318,10 @@ private:
         return r;
     }
 
-    // Lookup SKUs in comma-separated chunks. A SKU with a comma goes alone
-    // (WooCommerce also matches the whole string then).
-    std::map<std::string, Result<Resolution>> resolve(const std::vector<std::string>& skus, Ctx& ctx) {
-        std::vector<std::vector<std::string>> chunks;
-        std::vector<std::string> cur;
-        std::size_t cur_len = 0;
-        for (const auto& s : skus) {
-            if (s.find(',') != std::string::npos) {
-                chunks.push_back({s});
-                continue;
-            }
-            auto len = http::url_encode(s).size() + 3;
-            if (!cur.empty() && (cur.size() >= wc::kSkusPerLookup || cur_len + len > kMaxLookupQuery)) {
-                chunks.push_back(std::move(cur));
-                cur.clear();
-                cur_len = 0;
-            }
-            cur.push_back(s);
-            cur_len += len;
-        }
-        if (!cur.empty()) chunks.push_back(std::move(cur));
-        std::map<std::string, Result<Resolution>> out;
-        for (const auto& chunk : chunks) {
-            auto products = fetch(chunk, ctx);
-            for (const auto& s : chunk) {
-                if (!products)
-                    out.insert_or_assign(s, Result<Resolution>(products.error()));
-                else
-                    out.insert_or_assign(s, pick(s, *products));
-            }
-        }
-        return out;
-    }
-
     void resolve_into(const std::vector<PushItem>& items, const std::vector<std::size_t>& idxs, PushReport& rep,
                       std::vector<Target>& targets, Ctx& ctx) {
-        if (idxs.empty()) return;
-        std::vector<std::string> skus;
-        std::set<std::string> seen;
-        for (auto i : idxs)
-            if (seen.insert(items[i].sku).second) skus.push_back(items[i].sku);
-        auto found = resolve(skus, ctx);
-        for (auto i : idxs) {
-            const auto& r = found.at(items[i].sku);
-            if (r) {
-                rep.items[i].resolved = *r;
-                targets.push_back({i, *r, false});
-            } else {
-                fail(rep, i, r.error());
-            }
-        }
-    }
-
-    void fail(PushReport& rep, std::size_t i, Error e) const {
-        auto& o = rep.items[i];
-        o.http_status = e.http_status;
-        o.error = std::move(e);
+        detail::resolve_into<how_fail>(items, idxs, rep, targets, kLookupChunking,
+                                       [&](const std::vector<std::string>& chunk) { return fetch(chunk, ctx); }, pick);
     }
 
     static json update_entry(const Target& t, std::int64_t qty) {
@@ -497,7 +401,7 @@ private:
             return;
         }
         if (auto e = failure(res, fmt::format("update stock ({})", path))) {
-            std::string resp = res ? redact(fmt::format("HTTP {} {}", status, http::excerpt(res->body, 1000))) : e->message;
+            std::string resp = res ? redact(detail::response_text(status, res->body)) : e->message;
             const bool gone = res && (status == 400 || status == 404) && is_invalid_id_code(error_code(res->body));
             if (res && status == 413)
                 e = make_error(ErrorCode::permanent,
@@ -532,7 +436,7 @@ private:
                     if (id_text(at_key((*answers)[m], "id")) == t.res.remote_id) a = &(*answers)[m];
             }
             if (!a) {
-                o.response_excerpt = redact(fmt::format("HTTP {} {}", status, http::excerpt(res->body, 1000)));
+                o.response_excerpt = redact(detail::response_text(status, res->body));
                 fail(rep, t.idx, make_error(ErrorCode::transient,
                                             fmt::format("WooCommerce's batch answer has no entry for #{} (SKU '{}')",
                                                         t.res.remote_id, items[t.idx].sku),
@@ -591,11 +495,8 @@ std::string setting_string(const json& settings, const char* key) {
 }  // namespace
 
 Result<std::unique_ptr<Channel>> make_woocommerce(const Config& config, std::unique_ptr<http::Client> client) {
-    auto cred = [&](const char* k) {
-        auto it = config.credentials.find(k);
-        return it != config.credentials.end() && it->is_string() ? it->get<std::string>() : std::string{};
-    };
-    wc::OAuthCredentials creds{cred("consumer_key"), cred("consumer_secret"), "HMAC-SHA256"};
+    wc::OAuthCredentials creds{detail::credential(config, "consumer_key"), detail::credential(config, "consumer_secret"),
+                               "HMAC-SHA256"};
     if (creds.consumer_key.empty() || creds.consumer_secret.empty())
         return make_error(ErrorCode::config,
                           "WooCommerce needs credentials 'consumer_key' and 'consumer_secret' (WooCommerce → Settings → "
@@ -613,13 +514,7 @@ Result<std::unique_ptr<Channel>> make_woocommerce(const Config& config, std::uni
     if (auto p = path.find("/wp-json"); p != std::string::npos) path.resize(p);  // forgive a pasted API URL
     const bool plain = url->scheme == "http";
     const auto& settings = config.settings;
-    bool insecure_ok = false;
-    if (auto it = settings.find("allow_insecure_http"); it != settings.end() && it->is_boolean()) insecure_ok = it->get<bool>();
-    if (plain && !url->is_loopback() && !insecure_ok)
-        return make_error(ErrorCode::config,
-                          fmt::format("channel setting 'base_url' is plain HTTP to {}: use https:// (plain HTTP is only "
-                                      "allowed for a loopback test shop or with settings.allow_insecure_http)",
-                                      url->host));
+    if (auto e = detail::plain_http_error(*url, settings)) return *e;
     // Auto: WooCommerce only accepts Basic when it sees HTTPS. "oauth" covers a
     // TLS proxy in front of a server that believes it is on plain HTTP.
     auto auth = setting_string(settings, "auth");
@@ -632,8 +527,7 @@ Result<std::unique_ptr<Channel>> make_woocommerce(const Config& config, std::uni
                                                              "(expected HMAC-SHA256 or HMAC-SHA1)", m));
         creds.signature_method = m;
     }
-    std::size_t batch = config.batch_size > 0 ? static_cast<std::size_t>(config.batch_size) : wc::kDefaultBatch;
-    batch = std::min(batch, wc::kMaxBatch);
+    const std::size_t batch = detail::batch_size(config, wc::kDefaultBatch, wc::kMaxBatch);
     return std::unique_ptr<Channel>(std::make_unique<WooChannel>(config, std::move(client), url->origin() + path, oauth,
                                                                  std::move(creds), batch));
 }
