@@ -1,4 +1,13 @@
-from odoo.tests import TransactionCase
+import select
+import time
+import uuid
+
+import psycopg2
+
+import odoo
+from odoo import api
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase, TransactionCase, get_db_name
 
 
 class StockRelayCase(TransactionCase):
@@ -100,3 +109,68 @@ class StockRelayCase(TransactionCase):
         result = picking.button_validate()
         self.assertIs(result, True, f"button_validate returned {result}")
         self.assertEqual(picking.state, "done")
+
+
+class RealCommitCase(BaseCase):
+    """Real cursors that really COMMIT, watched from another connection the
+    way stockrelayd watches: a channel mapping WH/Stock, one storable product,
+    and a LISTEN on ``stock_relay``. The data is committed, so it is removed
+    again after the test. Subclasses set ``SKU_PREFIX``.
+    """
+
+    SKU_PREFIX = "SR-REAL"
+
+    def setUp(self):
+        super().setUp()
+        self.registry = Registry(get_db_name())
+        self.sku = f"{self.SKU_PREFIX}-{uuid.uuid4().hex[:8]}"
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            wh = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+            self.channel_id = env["stock.relay.channel"].create({
+                "name": f"{self.SKU_PREFIX} test", "channel_type": "shopify", "base_url": "https://127.0.0.1:9",
+                "location_line_ids": [(0, 0, {"location_key": f"loc-{self.sku}",
+                                              "location_ids": [(6, 0, wh.lot_stock_id.ids)]})],
+            }).id
+            self.product_id = env["product.product"].create(
+                {"name": self.sku, "default_code": self.sku, "type": "consu", "is_storable": True}).id
+            self.location_id = wh.lot_stock_id.id
+        self.addCleanup(self._remove_committed_data)
+        # A listener on its own connection, as stockrelayd would be.
+        _db, info = odoo.sql_db.connection_info_for(get_db_name())
+        self.conn = psycopg2.connect(**info)
+        self.conn.autocommit = True
+        self.addCleanup(self.conn.close)
+        self.watch = self.conn.cursor()
+        self.watch.execute("LISTEN stock_relay")
+
+    def _remove_committed_data(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            env["stock.relay.channel"].browse(self.channel_id).unlink()
+            product = env["product.product"].browse(self.product_id)
+            product.stock_quant_ids.sudo().unlink()
+            product.active = False
+
+    def rows(self):
+        """(quantity, state) of the channel's rows, oldest first: only committed rows are visible here."""
+        self.watch.execute("SELECT quantity, state FROM stock_relay_outbox WHERE channel_id = %s ORDER BY id",
+                           [self.channel_id])
+        return [(float(q), s) for q, s in self.watch.fetchall()]
+
+    def notifications(self, wait=0.5):
+        """Channels of the notifications received within ``wait`` seconds."""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            select.select([self.conn], [], [], max(0.0, deadline - time.monotonic()))
+            self.conn.poll()
+        got = [n.channel for n in self.conn.notifies]
+        self.conn.notifies.clear()
+        return got
+
+    def adjust(self, cr, qty):
+        """An inventory adjustment of the product to ``qty`` on ``cr`` (not committed here)."""
+        env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env["stock.quant"].with_context(inventory_mode=True).create(
+            {"product_id": self.product_id, "location_id": self.location_id, "inventory_quantity": qty},
+        ).action_apply_inventory()

@@ -1,19 +1,14 @@
-import select
-import time
-import uuid
-
-import psycopg2
-
 import odoo
 from odoo import api
-from odoo.modules.registry import Registry
 from odoo.service.model import retrying
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
+
+from .common import RealCommitCase
 
 
 @tagged("post_install", "-at_install", "stock_relay")
-class TestConcurrentRequests(BaseCase):
+class TestConcurrentRequests(RealCommitCase):
     """Two Odoo requests racing on one product, on two real cursors (Odoo's
     REPEATABLE READ), committed for real and watched from a third connection,
     as stockrelayd would see them.
@@ -25,50 +20,7 @@ class TestConcurrentRequests(BaseCase):
     (The plain rolled-back case is in test_commit.py.)
     """
 
-    def setUp(self):
-        super().setUp()
-        self.registry = Registry(get_db_name())
-        self.sku = f"SR-RACE-{uuid.uuid4().hex[:8]}"
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
-            wh = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
-            self.channel_id = env["stock.relay.channel"].create({
-                "name": "Race test", "channel_type": "shopify", "base_url": "https://127.0.0.1:9",
-                "location_line_ids": [(0, 0, {"location_key": "loc-race",
-                                              "location_ids": [(6, 0, wh.lot_stock_id.ids)]})],
-            }).id
-            self.product_id = env["product.product"].create(
-                {"name": self.sku, "default_code": self.sku, "type": "consu", "is_storable": True}).id
-            self.location_id = wh.lot_stock_id.id
-        self.addCleanup(self.cleanup)
-        _db, info = odoo.sql_db.connection_info_for(get_db_name())
-        self.conn = psycopg2.connect(**info)
-        self.conn.autocommit = True
-        self.addCleanup(self.conn.close)
-        self.watch = self.conn.cursor()
-        self.watch.execute("LISTEN stock_relay")
-
-    def cleanup(self):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
-            env["stock.relay.channel"].browse(self.channel_id).unlink()
-            product = env["product.product"].browse(self.product_id)
-            product.stock_quant_ids.sudo().unlink()
-            product.active = False
-
-    def rows(self):
-        self.watch.execute("SELECT quantity, state FROM stock_relay_outbox WHERE channel_id = %s ORDER BY id",
-                           [self.channel_id])
-        return [(float(q), s) for q, s in self.watch.fetchall()]
-
-    def notifications(self, wait=0.5):
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            select.select([self.conn], [], [], max(0.0, deadline - time.monotonic()))
-            self.conn.poll()
-        got = [n.channel for n in self.conn.notifies]
-        self.conn.notifies.clear()
-        return got
+    SKU_PREFIX = "SR-RACE"
 
     def test_a_serialization_failure_retry_publishes_once_with_the_fresh_quantity(self):
         self.notifications(0.1)
@@ -80,10 +32,7 @@ class TestConcurrentRequests(BaseCase):
 
             # Request A: an inventory adjustment to 5, committed.
             with self.registry.cursor() as cr_a:
-                env_a = api.Environment(cr_a, odoo.SUPERUSER_ID, {})
-                env_a["stock.quant"].with_context(inventory_mode=True).create(
-                    {"product_id": self.product_id, "location_id": self.location_id, "inventory_quantity": 5},
-                ).action_apply_inventory()
+                self.adjust(cr_a, 5)
             self.assertEqual(self.rows(), [(5.0, "pending")])
             self.assertEqual(self.notifications(), ["stock_relay"])
             # The sidecar has claimed A's row, so B's row cannot coalesce into it.
