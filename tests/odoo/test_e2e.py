@@ -41,7 +41,7 @@ class OdooServer:
 
     def __init__(self, work: pathlib.Path):
         self.db = ENV["STOCKRELAY_ODOO_DB"]
-        self.port = int(ENV.get("STOCKRELAY_ODOO_HTTP_PORT", "58069"))
+        self.port = int(ENV.get("STOCKRELAY_ODOO_HTTP_PORT", "28069"))
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = work / "odoo-e2e-server.log"
         src = pathlib.Path(ENV["STOCKRELAY_ODOO_SRC"])
