@@ -493,21 +493,29 @@ function withIdempotency(ctx, info, args, mismatch, body) {
   return result;
 }
 
+// Checks shared by the inventory mutations' input arrays: Shopify's 250-element
+// limit, and from 2026-04 an explicit changeFromQuantity on every element.
+function checkInventoryArray(items, field, typeName, f, info) {
+  if (items.length > MAX_PAGE) {
+    throw topError(`The input array size of ${items.length} is greater than the maximum allowed of ${MAX_PAGE}.`,
+      'MAX_INPUT_SIZE_EXCEEDED', info, { path: [info.path.key, 'input', field] });
+  }
+  if (f.strict2026_04 && items.some((q) => !Object.prototype.hasOwnProperty.call(q, 'changeFromQuantity'))) {
+    throw topError(`${typeName} must include the following argument: changeFromQuantity.`,
+      'INVALID_FIELD_ARGUMENTS', info);
+  }
+}
+
+const idempotencyMismatch = () => ({ inventoryAdjustmentGroup: null, userErrors: [{
+  code: 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH', field: ['idempotent', 'key'],
+  message: 'The idempotency key was already used with different parameters.' }] });
+
 function inventorySetQuantities(_src, args, ctx, info) {
   const f = ctx.features;
   const input = args.input;
   const qs = input.quantities;
-  if (qs.length > MAX_PAGE) {
-    throw topError(`The input array size of ${qs.length} is greater than the maximum allowed of ${MAX_PAGE}.`,
-      'MAX_INPUT_SIZE_EXCEEDED', info, { path: [info.path.key, 'input', 'quantities'] });
-  }
-  if (f.strict2026_04 && qs.some((q) => !Object.prototype.hasOwnProperty.call(q, 'changeFromQuantity'))) {
-    throw topError('InventoryQuantityInput must include the following argument: changeFromQuantity.',
-      'INVALID_FIELD_ARGUMENTS', info);
-  }
-  const mismatch = () => ({ inventoryAdjustmentGroup: null, userErrors: [{ code: 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH',
-    field: ['idempotent', 'key'], message: 'The idempotency key was already used with different parameters.' }] });
-  return withIdempotency(ctx, info, args, mismatch, (key) => {
+  checkInventoryArray(qs, 'quantities', 'InventoryQuantityInput', f, info);
+  return withIdempotency(ctx, info, args, idempotencyMismatch, (key) => {
     const store = ctx.store;
     const errors = [];
     const err = (code, field, message) => errors.push({ code, field, message });
@@ -577,18 +585,9 @@ function inventoryAdjustQuantities(_src, args, ctx, info) {
   const f = ctx.features;
   const input = args.input;
   const cs = input.changes;
-  if (cs.length > MAX_PAGE) {
-    throw topError(`The input array size of ${cs.length} is greater than the maximum allowed of ${MAX_PAGE}.`,
-      'MAX_INPUT_SIZE_EXCEEDED', info, { path: [info.path.key, 'input', 'changes'] });
-  }
   // Third-party reports from live 2026-04+ shops: adjust has the same two requirements as set.
-  if (f.strict2026_04 && cs.some((c) => !Object.prototype.hasOwnProperty.call(c, 'changeFromQuantity'))) {
-    throw topError('InventoryChangeInput must include the following argument: changeFromQuantity.',
-      'INVALID_FIELD_ARGUMENTS', info);
-  }
-  const mismatch = () => ({ inventoryAdjustmentGroup: null, userErrors: [{ code: 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH',
-    field: ['idempotent', 'key'], message: 'The idempotency key was already used with different parameters.' }] });
-  return withIdempotency(ctx, info, args, mismatch, (key) => {
+  checkInventoryArray(cs, 'changes', 'InventoryChangeInput', f, info);
+  return withIdempotency(ctx, info, args, idempotencyMismatch, (key) => {
     const store = ctx.store;
     const errors = [];
     const err = (code, field, message) => errors.push({ code, field, message });
