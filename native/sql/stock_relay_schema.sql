@@ -1,4 +1,4 @@
--- stockrelay outbox contract, schema version 1.
+-- stockrelay outbox contract, schema version 2.
 --
 -- The one definition of the interface between the Odoo addon (which writes
 -- outbox rows inside the user's transaction) and stockrelayd (which drains
@@ -165,6 +165,17 @@ BEGIN
                   last_error      = NULL,
                   updated_at      = (now() AT TIME ZONE 'UTC');
     GET DIAGNOSTICS n = ROW_COUNT;
+    -- [v2 retry] A newer row of a key makes the key's failed rows moot: they
+    -- stop counting as current failures (the channel's Failed counter, the
+    -- log's Failed filter), a Resync does not pile up one failed row per run
+    -- for one standing problem, and a failed row never outlives a newer one
+    -- to be re-sent by `retry --failed`. A probe of the small partial index
+    -- stock_relay_outbox_failed_key per key.
+    UPDATE stock_relay_outbox o
+       SET state = 'superseded', updated_at = (now() AT TIME ZONE 'UTC')
+      FROM unnest(p_channel_ids, p_product_ids, p_location_keys) AS k(channel_id, product_id, location_key)
+     WHERE o.state = 'failed' AND o.kind = p_kind AND o.channel_id = k.channel_id
+       AND o.product_id = k.product_id AND o.location_key = coalesce(k.location_key, '');
     RETURN n;
 END $$;
 
@@ -178,47 +189,64 @@ END $$;
 -- re-queued: if a newer row exists, re-sending the failed value would undo a
 -- newer one, so the failed row is only closed. Every picked failed row ends
 -- 'superseded' (its value now lives on in the new pending row, or is moot).
+-- [v2 retry] Why re-sending the newest row's SKU and quantity is today's:
+-- the daemon cannot compute Odoo's numbers, so it re-sends what the key's
+-- newest row holds. That row is current because every input of the sellable
+-- quantity re-publishes the key (a newer row), and
+--   * a failed row stops being "newest" the moment a newer row of its key is
+--     enqueued or lands (stock_relay_enqueue and the landing trigger below
+--     supersede it), so a failed row that is left is the key's newest;
+--   * the retention purge (stock_relay_purge) never deletes the newest
+--     non-superseded row of a key, so deleting history can never make an
+--     older failed row look newest again.
+-- Odoo's Retry button does not use stored values at all: it recomputes the
+-- SKU and quantity with the precommit code (trigger 'manual_retry').
+-- v2: plpgsql, closing the picked rows before re-queueing them, because the
+-- enqueue itself now supersedes failed rows of the keys it writes.
 CREATE OR REPLACE FUNCTION stock_relay_retry_failed(
     p_channel_id  integer   DEFAULT NULL,
     p_row_id      bigint    DEFAULT NULL,
     p_error_codes varchar[] DEFAULT NULL,
     OUT requeued  integer,
     OUT closed    integer
-) LANGUAGE sql AS $$
-WITH picked AS (
-    SELECT f.id, f.channel_id, f.kind, f.product_id, f.sku, f.location_key, f.quantity, f.version
-      FROM stock_relay_outbox f
-     WHERE f.state = 'failed'
-       AND f.kind = 'stock'
-       AND (p_channel_id IS NULL OR f.channel_id = p_channel_id)
-       AND (p_row_id IS NULL OR f.id = p_row_id)
-       AND (p_error_codes IS NULL OR f.error_code = ANY (p_error_codes))
-       FOR UPDATE
-),
-latest AS (
-    SELECT p.*
-      FROM picked p
-     WHERE NOT EXISTS (
-            SELECT 1
-              FROM stock_relay_outbox n
-             WHERE n.channel_id = p.channel_id AND n.kind = p.kind AND n.product_id = p.product_id
-               AND n.location_key = p.location_key AND n.version > p.version AND n.state <> 'superseded')
-),
-requeued AS (
-    SELECT stock_relay_enqueue(coalesce(array_agg(l.channel_id), '{}'), coalesce(array_agg(l.product_id), '{}'),
-                               coalesce(array_agg(l.sku), '{}'), coalesce(array_agg(l.location_key), '{}'),
-                               coalesce(array_agg(l.quantity), '{}'), 'manual_retry', 'stock') AS n
-      FROM latest l
-),
-closed AS (
-    UPDATE stock_relay_outbox o
-       SET state = 'superseded', updated_at = (now() AT TIME ZONE 'UTC')
-      FROM picked p
-     WHERE o.id = p.id
-    RETURNING o.id
-)
-SELECT (SELECT n FROM requeued), (SELECT count(*)::integer FROM closed);
-$$;
+) LANGUAGE plpgsql AS $$
+DECLARE
+    ch integer[]; pr integer[]; sk varchar[]; lk varchar[]; qt numeric[];
+BEGIN
+    -- One statement (one snapshot) picks, closes and collects the newest rows.
+    WITH picked AS (
+        SELECT f.id, f.channel_id, f.kind, f.product_id, f.sku, f.location_key, f.quantity, f.version
+          FROM stock_relay_outbox f
+         WHERE f.state = 'failed'
+           AND f.kind = 'stock'
+           AND (p_channel_id IS NULL OR f.channel_id = p_channel_id)
+           AND (p_row_id IS NULL OR f.id = p_row_id)
+           AND (p_error_codes IS NULL OR f.error_code = ANY (p_error_codes))
+           FOR UPDATE
+    ),
+    latest AS (
+        SELECT p.*
+          FROM picked p
+         WHERE NOT EXISTS (
+                SELECT 1
+                  FROM stock_relay_outbox n
+                 WHERE n.channel_id = p.channel_id AND n.kind = p.kind AND n.product_id = p.product_id
+                   AND n.location_key = p.location_key AND n.version > p.version AND n.state <> 'superseded')
+    ),
+    closing AS (
+        UPDATE stock_relay_outbox o
+           SET state = 'superseded', updated_at = (now() AT TIME ZONE 'UTC')
+          FROM picked p
+         WHERE o.id = p.id
+        RETURNING o.id
+    )
+    SELECT coalesce(array_agg(l.channel_id), '{}'), coalesce(array_agg(l.product_id), '{}'),
+           coalesce(array_agg(l.sku), '{}'), coalesce(array_agg(l.location_key), '{}'),
+           coalesce(array_agg(l.quantity), '{}'), (SELECT count(*)::integer FROM closing)
+      INTO ch, pr, sk, lk, qt, closed
+      FROM latest l;
+    requeued := stock_relay_enqueue(ch, pr, sk, lk, qt, 'manual_retry', 'stock');
+END $$;
 
 -- One NOTIFY per transaction: a statement-level trigger, and PostgreSQL folds
 -- identical notifications raised in one transaction into one.
@@ -246,5 +274,97 @@ CREATE TRIGGER stock_relay_outbox_notify_upd
     WHEN (NEW.state = 'pending' AND (OLD.state <> 'pending' OR NEW.version <> OLD.version))
     EXECUTE FUNCTION stock_relay_notify();
 
-INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 1)
+-- ===================== v2 [retry]: failures that exist now =====================
+-- A failed row is a current failure only while no newer row of its key exists.
+-- stock_relay_enqueue closes a key's failed rows when it writes the key; this
+-- trigger does the same when a newer row lands (the daemon's ack to done or
+-- failed), e.g. v1 was in flight when v2 was enqueued and failed afterwards.
+-- Row-level with a WHEN clause: acks of keys without failures (the hot path)
+-- cost one probe of the small partial index below.
+CREATE INDEX IF NOT EXISTS stock_relay_outbox_failed_key
+    ON stock_relay_outbox (channel_id, kind, product_id, location_key, version) WHERE state = 'failed';
+
+CREATE OR REPLACE FUNCTION stock_relay_close_older_failures() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE stock_relay_outbox
+       SET state = 'superseded', updated_at = (now() AT TIME ZONE 'UTC')
+     WHERE state = 'failed' AND channel_id = NEW.channel_id AND kind = NEW.kind
+       AND product_id = NEW.product_id AND location_key = NEW.location_key AND version < NEW.version;
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS stock_relay_outbox_close_failures ON stock_relay_outbox;
+CREATE TRIGGER stock_relay_outbox_close_failures
+    AFTER UPDATE OF state ON stock_relay_outbox
+    FOR EACH ROW
+    WHEN (OLD.state = 'in_flight' AND NEW.state IN ('done', 'failed'))
+    EXECUTE FUNCTION stock_relay_close_older_failures();
+
+-- Upgrading a v1 database: close the failed rows a newer row already made moot
+-- (idempotent; afterwards the two rules above keep it so).
+UPDATE stock_relay_outbox f
+   SET state = 'superseded', updated_at = (now() AT TIME ZONE 'UTC')
+ WHERE f.state = 'failed'
+   AND EXISTS (SELECT 1 FROM stock_relay_outbox n
+                WHERE n.channel_id = f.channel_id AND n.kind = f.kind AND n.product_id = f.product_id
+                  AND n.location_key = f.location_key AND n.version > f.version AND n.state <> 'superseded');
+
+-- Retention purge (Odoo's daily cron): done and superseded rows older than
+-- p_before, EXCEPT a done row that is the newest non-superseded row of its
+-- key. Why: stock_relay_retry_failed re-sends a failed row only when no newer
+-- non-superseded row of its key exists. Deleting the newest done row of a key
+-- could make an older failed row (say from before an upgrade) look newest,
+-- and `retry --failed` would then push its stale SKU and quantity. The key's
+-- newest non-superseded row is never deleted (a done one is kept here;
+-- pending, in-flight and failed ones are not purged at all), so every older
+-- row keeps a newer one. Superseded rows (closed failures included) go.
+CREATE OR REPLACE FUNCTION stock_relay_purge(p_before timestamp) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    n integer;
+BEGIN
+    DELETE FROM stock_relay_outbox o
+     WHERE o.state IN ('done', 'superseded')
+       AND coalesce(o.done_at, o.updated_at) < p_before
+       AND (o.state = 'superseded'
+            OR EXISTS (SELECT 1 FROM stock_relay_outbox n
+                        WHERE n.channel_id = o.channel_id AND n.kind = o.kind AND n.product_id = o.product_id
+                          AND n.location_key = o.location_key AND n.version > o.version
+                          AND n.state <> 'superseded'));
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
+-- =================== end v2 [retry] ===================
+
+-- ===================== v2 [secrets]: credentials follow the shop =====================
+-- Changing a channel's base_url or channel_type clears its credentials unless
+-- the same UPDATE supplies new ones, for every writer (Odoo's ORM, raw SQL,
+-- an import). Only values that differ from the stored ones survive: a write
+-- that merges one new key into the old object (`credentials || '{...}'`, or a
+-- form that types only the consumer key) cannot carry the old secret to the
+-- new host. So a user allowed to edit channels but not to read credentials
+-- cannot point a channel, with its token, at a host of their choosing; the
+-- daemon and Odoo's buttons only ever see credentials stored for the URL
+-- beside them. Moving a shop keeps nothing: type the credentials again after
+-- saving the new URL. Cosmetic URL edits (surrounding blanks, a trailing
+-- slash) keep them.
+CREATE OR REPLACE FUNCTION stock_relay_channel_credentials_follow_url() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.credentials := coalesce(
+        (SELECT jsonb_object_agg(e.key, e.value)
+           FROM jsonb_each(coalesce(NEW.credentials, '{}'::jsonb)) AS e
+          WHERE OLD.credentials -> e.key IS DISTINCT FROM e.value),
+        '{}'::jsonb);
+    RETURN NEW;
+END $$;
+
+DROP TRIGGER IF EXISTS stock_relay_channel_credentials_follow_url ON stock_relay_channel;
+CREATE TRIGGER stock_relay_channel_credentials_follow_url
+    BEFORE UPDATE ON stock_relay_channel
+    FOR EACH ROW
+    WHEN (rtrim(btrim(NEW.base_url), '/') IS DISTINCT FROM rtrim(btrim(OLD.base_url), '/')
+          OR NEW.channel_type IS DISTINCT FROM OLD.channel_type)
+    EXECUTE FUNCTION stock_relay_channel_credentials_follow_url();
+-- =================== end v2 [secrets] ===================
+
+INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 2)
 ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version;

@@ -23,21 +23,21 @@ def test_init_schema_on_an_empty_database_then_status(pg_cluster, tmp_path):
         assert "no stockrelay outbox schema" in refused.stderr
         r = s.init_schema()
         assert r.returncode == 0, r.stderr
-        assert "version 1" in r.stdout
+        assert "version 2" in r.stdout
         again = s.init_schema()  # idempotent
         assert again.returncode == 0, again.stderr
         st = s.status(as_json=True)
-        assert st == {"schema_version": 1, "channels": []}
+        assert st == {"schema_version": 2, "channels": []}
     finally:
         pg_cluster.drop_database(name)
 
 
 def test_newer_schema_version_is_refused_with_a_clear_message(db, sidecar):
-    db.query("UPDATE stock_relay_schema_version SET version = 2")
+    db.query("UPDATE stock_relay_schema_version SET version = 3")
     for args in (("drain", "--once"), ("check",), ("status",), ("run",), ("retry", "--failed")):
         r = sidecar.cmd(*args, timeout=30)
         assert r.returncode == EXIT_SCHEMA, (args, r.stdout, r.stderr)
-        assert "database has outbox schema version 2, this stockrelayd understands 1" in r.stderr
+        assert "database has outbox schema version 3, this stockrelayd understands 2" in r.stderr
         assert "upgrade stockrelayd" in r.stderr
 
 
@@ -45,7 +45,7 @@ def test_older_schema_version_names_the_addon_upgrade(db, sidecar):
     db.query("UPDATE stock_relay_schema_version SET version = 0")
     r = sidecar.cmd("status")
     assert r.returncode == EXIT_SCHEMA
-    assert "database has outbox schema version 0, this stockrelayd understands 1" in r.stderr
+    assert "database has outbox schema version 0, this stockrelayd understands 2" in r.stderr
     assert "stock_relay" in r.stderr
 
 
@@ -122,9 +122,11 @@ def test_retry_failed_requeues_only_the_newest_value_per_key(db, sidecar):
     db.query("UPDATE stock_relay_outbox SET state = 'failed', error_code = 'transient', attempts = 10")
     outbox.enqueue(db.dsn, [(c, 1, "A", "1", 9)])
     db.query("UPDATE stock_relay_outbox SET state = 'done' WHERE state = 'pending'")
+    # Queueing the newer A already closed A's failed row (contract v2): only B is still failing.
+    assert [r["sku"] for r in outbox.rows(db.conn, state="failed")] == ["B"]
     r = sidecar.retry_failed()
     assert r.returncode == 0, r.stderr
-    assert "re-queued 1 row(s); closed 2 failed row(s)" in r.stdout
+    assert "re-queued 1 row(s); closed 1 failed row(s)" in r.stdout
     pending = outbox.rows(db.conn, state="pending")
     assert [(p["sku"], int(p["quantity"]), p["trigger"], p["attempts"]) for p in pending] == [("B", 6, "manual_retry", 0)]
     assert outbox.counts(db.conn).get("failed", 0) == 0

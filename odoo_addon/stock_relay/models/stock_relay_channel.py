@@ -21,6 +21,8 @@ SECRET_INPUTS = {
     "medusa_email": ("medusa", "email"),
     "medusa_password": ("medusa", "password"),
 }
+# Stored credentials belong to the shop these fields name.
+SHOP_FIELDS = {"base_url", "channel_type"}
 
 
 class NullableInteger(fields.Integer):
@@ -61,7 +63,7 @@ class StockRelayChannel(models.Model):
     enabled = fields.Boolean(default=True, help="Disabled channels receive no new outbox rows.")
     base_url = fields.Char(string="Shop URL", required=True,
                            help="Shopify: https://<shop>.myshopify.com; WooCommerce: the site URL; "
-                                "Medusa: the backend URL.")
+                                "Medusa: the backend URL. Saving another URL forgets the stored credentials.")
     api_version = fields.Char(string="API Version", help="Shopify Admin API version, e.g. 2025-10.")
     credentials = JsonObject(groups="base.group_system", copy=False,
                              help="Secrets by shop type; readable by administrators only.")
@@ -111,13 +113,42 @@ class StockRelayChannel(models.Model):
         return channels
 
     def write(self, vals):
+        moved = self._moving_to_another_shop(vals)
         result = super().write(vals)
+        if moved:
+            moved._keep_only_new_credentials(vals)
         if SECRET_INPUTS.keys() & vals.keys():
             # What was typed must not be sent back by the read that follows the save.
             self.invalidate_recordset(list(SECRET_INPUTS))
         return result
 
     # ------------------------------------------------------------ secrets
+    def _moving_to_another_shop(self, vals):
+        """The channels whose URL or type this write changes (their secrets were stored for another shop)."""
+        if not SHOP_FIELDS & vals.keys():
+            return self.browse()
+        return self.filtered(lambda c: _same_url(c.base_url) != _same_url(vals.get("base_url", c.base_url))
+                             or c.channel_type != vals.get("channel_type", c.channel_type))
+
+    def _keep_only_new_credentials(self, vals):
+        """Credentials follow the shop: after a URL or type change only what this write supplies stays.
+
+        The contract's trigger (stock_relay_channel_credentials_follow_url)
+        enforces the same rule for every writer; doing it here too keeps the
+        ORM cache equal to the row, so a button pressed in the same
+        transaction cannot send the old secret to the new URL.
+        """
+        for channel in self.sudo():
+            if "credentials" in vals:
+                fresh = dict(vals["credentials"] or {})
+            else:
+                fresh = {key: (value if key == "password" else value.strip())
+                         for fname, (ctype, key) in SECRET_INPUTS.items()
+                         if (value := vals.get(fname)) and ctype == channel.channel_type}
+            channel.credentials = fresh
+        self.flush_recordset()
+        self.invalidate_recordset(["credentials"])
+
     def _compute_secret_inputs(self):
         # Write-only: what was saved is never sent back to the browser.
         for channel in self:
@@ -136,12 +167,12 @@ class StockRelayChannel(models.Model):
             if changed:
                 channel.sudo().credentials = creds
 
-    @api.depends("credentials", "channel_type")
+    @api.depends("credentials", "channel_type", "base_url")
     def _compute_credentials_status(self):
         for channel in self:
             creds = channel.sudo().credentials or {}
             keys = [k for k, v in sorted(creds.items()) if v]
-            channel.credentials_status = (", ".join(f"{k}: set" for k in keys)) if keys else _("none")
+            channel.credentials_status = (", ".join(f"{k}: set" for k in keys)) if keys else _("not set")
 
     def _compute_settings_inputs(self):
         for channel in self:
@@ -317,6 +348,11 @@ class StockRelayChannel(models.Model):
         state = self.env.context.get("outbox_state")
         action["context"] = {"search_default_state_%s" % state: 1} if state else {}
         return action
+
+
+def _same_url(url):
+    """The URL as the contract compares it: blanks and trailing slashes do not make another shop."""
+    return (url or "").strip().rstrip("/")
 
 
 def _format_age(delta):

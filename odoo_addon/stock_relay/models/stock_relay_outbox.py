@@ -18,9 +18,6 @@ TRIGGERS = [("quant", "Quant Change"), ("picking", "Picking Done"), ("full_sync"
 KINDS = [("stock", "Stock"), ("product", "Product"), ("price", "Price")]
 
 RETENTION_PARAM = "stock_relay.retention_days"
-# The contract's stock_relay_retry_failed(channel, row, error codes): the same
-# function `stockrelayd retry --failed` calls.
-RETRY_SQL = "SELECT requeued, closed FROM stock_relay_retry_failed(%(channel_id)s, %(row_id)s, NULL)"
 DEFAULT_RETENTION_DAYS = 30
 
 
@@ -183,11 +180,14 @@ class StockRelayOutbox(models.Model):
 
     # ------------------------------------------------------------ retry / purge
     def action_retry(self):
-        """Re-queue failed rows with the SQL ``stockrelayd retry --failed`` runs.
+        """Publish again, from Odoo's current numbers, the keys of the selected failed rows.
 
-        Only the newest row of a key is re-queued (trigger manual_retry);
-        re-sending an older failed value would undo a newer one. Every
-        selected failed row ends superseded.
+        The SKU and the quantity are recomputed now by the code that fills
+        the outbox at precommit (trigger manual_retry), never copied from the
+        old row: a SKU fixed since the failure is the one sent. Enqueueing a
+        key closes its failed rows (contract); a failed row whose product or
+        shop location is no longer relayed is closed too: there is nothing
+        left to publish for it.
         """
         self.check_access("write")
         rows = self.sudo().filtered(lambda r: r.state == "failed")
@@ -196,17 +196,25 @@ class StockRelayOutbox(models.Model):
         disabled = rows.channel_id.filtered(lambda c: not c.enabled)
         if disabled:
             raise UserError(_("%s is disabled; enable it before retrying.", ", ".join(disabled.mapped("name"))))
-        requeued = 0
+        keys = defaultdict(lambda: self.env["product.product"])
         for row in rows:
-            self.env.cr.execute(RETRY_SQL, {"channel_id": None, "row_id": row.id})
-            requeued += self.env.cr.fetchone()[0] or 0
+            keys[(row.channel_id, row.location_key or "")] |= row.product_id
+        requeued = 0
+        for (channel, location_key), products in keys.items():
+            requeued += self._enqueue_products(products.ids, trigger="manual_retry", channels=channel,
+                                               location_keys={(channel.id, location_key)})
+        self.env.cr.execute(
+            "UPDATE stock_relay_outbox SET state = 'superseded', updated_at = (now() AT TIME ZONE 'UTC') "
+            "WHERE id = ANY(%s) AND state = 'failed'", [rows.ids])
+        gone = self.env.cr.rowcount
         self.invalidate_model()
+        message = _("%s row(s) queued again with the SKU and quantity Odoo holds now.", requeued)
+        if gone:
+            message += " " + _("%s row(s) closed: their product or shop location is no longer relayed.", gone)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"title": _("Retry queued"),
-                       "message": _("%(requeued)s row(s) queued again, %(closed)s closed.",
-                                    requeued=requeued, closed=len(rows)),
+            "params": {"title": _("Retry queued"), "message": message,
                        "type": "success", "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
         }
 
@@ -218,10 +226,9 @@ class StockRelayOutbox(models.Model):
         except (TypeError, ValueError):
             days = DEFAULT_RETENTION_DAYS
         cutoff = fields.Datetime.now() - timedelta(days=days)
-        self.env.cr.execute(
-            "DELETE FROM stock_relay_outbox WHERE state IN ('done', 'superseded') "
-            "AND coalesce(done_at, updated_at) < %s",
-            [cutoff],
-        )
-        _logger.info("stock_relay: purged %s outbox row(s) older than %s day(s)", self.env.cr.rowcount, days)
-        return self.env.cr.rowcount
+        # The contract's purge keeps each key's newest row, so an old failed
+        # row can never look like the newest one (stockrelayd retry --failed).
+        self.env.cr.execute("SELECT stock_relay_purge(%s)", [cutoff])
+        purged = self.env.cr.fetchone()[0]
+        _logger.info("stock_relay: purged %s outbox row(s) older than %s day(s)", purged, days)
+        return purged
