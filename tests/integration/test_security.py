@@ -237,3 +237,35 @@ def test_the_sidecar_runs_with_the_least_privilege_role(pg_cluster, db, shop_fac
     finally:
         conn.close()
     assert db.scalar("SELECT base_url FROM stock_relay_channel WHERE id = %s", (shop.channel_id,)) == shop.emu.base_url
+
+
+def test_sidecar_role_names_the_right_its_dsn_lacks(pg_cluster, db, sidecar_role):
+    """Odoo's database user usually owns the tables but lacks CREATEROLE: the script says so, and how to
+    proceed; once a superuser created the role, the same user applies the grants."""
+    owner = f"{sidecar_role}_owner"
+    db.query(f'CREATE ROLE "{owner}" LOGIN NOCREATEROLE')
+    try:
+        db.query(f'ALTER DATABASE "{db.name}" OWNER TO "{owner}"')  # Odoo's user owns its database
+        for table in ("stock_relay_schema_version", "stock_relay_channel", "stock_relay_outbox",
+                      "stock_relay_product_clock", "stock_relay_sku_cache"):
+            db.query(f'ALTER TABLE {table} OWNER TO "{owner}"')
+        db.query(f'ALTER SEQUENCE stock_relay_outbox_version_seq OWNER TO "{owner}"')
+        owner_dsn = f"host=127.0.0.1 port={pg_cluster.port} user={owner} dbname={db.name}"
+        script = REPO / "scripts" / "sidecar-role"
+        r = subprocess.run([str(script), owner_dsn, sidecar_role], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert f"'{owner}' lacks CREATEROLE, which it needs to create role '{sidecar_role}'" in r.stderr
+        assert "permission denied" not in r.stderr
+        db.query(f'CREATE ROLE "{sidecar_role}" LOGIN NOINHERIT')  # what the message tells a superuser to run
+        r = subprocess.run([str(script), owner_dsn, sidecar_role], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert db.scalar("SELECT has_table_privilege(%s, 'stock_relay_outbox', 'UPDATE')", (sidecar_role,))
+        db.query("GRANT CREATE ON SCHEMA public TO PUBLIC")  # what Odoo does when it creates a database
+        r = subprocess.run([str(script), owner_dsn, sidecar_role], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and "REVOKE CREATE ON SCHEMA public FROM PUBLIC" in r.stderr, r.stderr
+    finally:
+        db.query("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        with contextlib.suppress(psycopg2.Error):
+            db.query(f'REASSIGN OWNED BY "{owner}" TO CURRENT_USER')
+            db.query(f'DROP OWNED BY "{owner}"')
+            db.query(f'DROP ROLE "{owner}"')
