@@ -68,8 +68,6 @@ class TestSecretsFollowTheShop(StockRelayCase):
     def test_manager_pointing_the_channel_elsewhere_cannot_send_the_token_there(self):
         channel = self.channel.with_user(self.manager)
         channel.write({"base_url": self.sink.url})
-        self.assertEqual(self.stored(), {})
-        self.assertEqual(channel.credentials_status, "not set")
         # Every button that talks to the shop, pressed by the same user.
         for press in (channel.action_test_connection, channel.action_load_locations,
                       lambda: self.env["stock.relay.sku.lookup"].with_user(self.manager).create(
@@ -81,6 +79,8 @@ class TestSecretsFollowTheShop(StockRelayCase):
             except UserError:
                 pass  # no credentials: refusing is fine, sending the old ones is not
         self.assertFalse(self.sink.received(TOKEN), self.sink.requests)
+        self.assertEqual(self.stored(), {})
+        self.assertEqual(channel.credentials_status, "not set")
 
     def test_the_new_shop_gets_only_credentials_typed_for_it(self):
         channel = self.channel.with_user(self.manager)
