@@ -162,3 +162,21 @@ def test_run_keeps_rows_of_a_channel_it_cannot_build_and_stops_on_sigint(db, tmp
         assert "sekret-pw-4242" not in proc.log()
     finally:
         s.cleanup()
+
+
+def test_retry_failed_never_resends_an_old_failure_after_the_retention_purge(db, sidecar):
+    """The purge keeps each key's newest row, so `retry --failed` cannot mistake an
+    old failure (its SKU since fixed) for the key's current value."""
+    c = outbox.add_channel(db.conn, name="Shop", base_url="https://shop.example")
+    old = "(now() AT TIME ZONE 'UTC') - interval '90 days'"
+    db.query("INSERT INTO stock_relay_outbox (channel_id, product_id, sku, location_key, quantity, state, error_code, "
+             f"updated_at) VALUES (%s, 1, 'OLD-SKU', '1', 9, 'failed', 'sku_not_found', {old})", (c,))
+    for qty in (3, 4):
+        db.query("INSERT INTO stock_relay_outbox (channel_id, product_id, sku, location_key, quantity, state, "
+                 f"updated_at, done_at) VALUES (%s, 1, 'NEW-SKU', '1', %s, 'done', {old}, {old})", (c, qty))
+    assert db.scalar(f"SELECT stock_relay_purge(({old}) + interval '60 days')") == 1
+    r = sidecar.retry_failed()
+    assert r.returncode == 0, r.stderr
+    assert "re-queued 0 row(s); closed 1 failed row(s)" in r.stdout
+    assert outbox.rows(db.conn, state="pending") == []
+    assert [(r["sku"], int(r["quantity"])) for r in outbox.rows(db.conn, state="done")] == [("NEW-SKU", 4)]
