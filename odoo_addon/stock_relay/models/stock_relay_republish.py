@@ -30,7 +30,11 @@ class StockRelayOutboxRepublish(models.Model):
         Channel = self.env["stock.relay.channel"].sudo()
         for (trigger, channel_ids, location_keys), product_ids in requests.items():
             product_ids = set(product_ids) | self._kits_using(product_ids)
-            channels = Channel.browse(channel_ids) if channel_ids is not None else None
+            channels = None
+            if channel_ids is not None:
+                channels = Channel.browse(channel_ids).exists()  # deleted later in the transaction: moot
+                if not channels:
+                    continue
             keys = None
             if location_keys is not None:  # always narrowed to given channels
                 keys = {(cid, k) for cid in channel_ids for k in location_keys}

@@ -74,6 +74,13 @@ class TestRepublish(StockRelayCase):
                                             ("SR-002", "gid://shopify/Location/2", 0, "mapping")],
                          "the other shop location did not change")
 
+    def test_channel_created_and_deleted_in_one_transaction_breaks_nothing(self):
+        channel = self.env["stock.relay.channel"].create({
+            "name": "Short-lived", "channel_type": "shopify", "base_url": "https://127.0.0.1:9/",
+            "location_line_ids": [(0, 0, {"location_key": "x", "location_ids": [(6, 0, self.stock.ids)]})]})
+        channel.unlink()
+        self.assertEqual(self.published(), [])
+
     # ------------------------------------------------------------ product
     def test_sku_change_feeds_the_new_shop_item_at_once(self):
         self.product.default_code = "SR-001-FIXED"

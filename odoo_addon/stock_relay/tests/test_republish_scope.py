@@ -117,3 +117,23 @@ class TestRepublishJob(StockRelayCase):
         self.channel.safety_buffer = 1
         self.assertIn(self.product.id, [r["product_id"] for r in self.publish()])
         self.assertFalse(self.env["stock.relay.republish.job"].search_count([]))
+
+    def test_large_location_change_goes_through_the_job_too(self):
+        self.env["ir.config_parameter"].sudo().set_param("stock_relay.republish_inline_limit", 1)
+        room = self.env["stock.location"].create({"name": "Back room", "usage": "internal",
+                                                  "location_id": self.warehouse.view_location_id.id})
+        bulk = [self.make_product(f"SR-ROOM-{i}") for i in range(2)]
+        for i, product in enumerate(bulk):
+            self.set_stock(product, 5 + i, location=room)
+        self.publish()
+        self.clear_outbox()
+        room.location_id = self.stock  # now under the mapped WH/Stock: both products sell more
+        self.assertEqual(self.publish(), [])
+        job = self.env["stock.relay.republish.job"].search([("channel_id", "=", self.channel.id)])
+        self.assertEqual((job.trigger, sorted(job.product_ids)), ("location", sorted(p.id for p in bulk)))
+        seen = []
+        while self.env["stock.relay.republish.job"].search_count([]):
+            self.env["stock.relay.republish.job"]._cron_run()
+            seen += [(r["sku"], r["quantity"], r["trigger"]) for r in self.publish()]
+            self.clear_outbox()
+        self.assertEqual(sorted(seen), [("SR-ROOM-0", 5, "location"), ("SR-ROOM-1", 6, "location")])
