@@ -28,7 +28,9 @@ def queue_republish(env, trigger, product_ids, channels=None, location_keys=None
     """Queue ``product_ids`` for re-publishing at precommit with ``trigger``.
 
     ``channels`` (default: every enabled channel) and ``location_keys`` (default:
-    every mapping line) narrow the keys written.
+    every mapping line) narrow the keys written. At precommit, more products than
+    the inline limit (a mass archive, a location holding a whole catalogue) are
+    handed to the chunked re-publish job instead of the user's transaction.
     """
     product_ids = {pid for pid in product_ids if pid}
     if not product_ids:

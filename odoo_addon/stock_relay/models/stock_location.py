@@ -4,7 +4,7 @@ in it and below it, on every channel (a location moved under a mapped
 warehouse counts from then on; one moved out stops counting)."""
 from odoo import models
 
-from .capture import inline_limit, queue_republish
+from .capture import queue_republish
 
 LOCATION_INPUTS = {"location_id", "usage", "active"}
 
@@ -35,10 +35,4 @@ class StockLocation(models.Model):
             """,
             [[f"{path}%" for path in self.sudo().with_context(active_test=False).mapped("parent_path")]],
         )
-        product_ids = [row[0] for row in self.env.cr.fetchall()]
-        if len(product_ids) <= inline_limit(self.env):
-            queue_republish(self.env, "location", product_ids)
-            return
-        Job = self.env["stock.relay.republish.job"].sudo()
-        for channel in self.env["stock.relay.channel"].sudo().search([("enabled", "=", True)]):
-            Job._start(channel, "location", len(product_ids), product_ids=product_ids)
+        queue_republish(self.env, "location", [row[0] for row in self.env.cr.fetchall()])

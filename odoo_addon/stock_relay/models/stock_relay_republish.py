@@ -28,18 +28,38 @@ class StockRelayOutboxRepublish(models.Model):
     def _enqueue_republish(self, requests):
         """Write the queued re-publish requests (called by the precommit hook)."""
         Channel = self.env["stock.relay.channel"].sudo()
-        for (trigger, channel_ids, location_keys), product_ids in requests.items():
-            product_ids = set(product_ids) | self._kits_using(product_ids)
+        limit, jobs = inline_limit(self.env), False
+        for (trigger, channel_ids, location_keys), requested in requests.items():
+            # Compared before kits are added: a job's chunk (at most the limit) never spawns another job.
+            large = len(requested) > limit
+            product_ids = set(requested) | self._kits_using(requested)
             channels = None
             if channel_ids is not None:
                 channels = Channel.browse(channel_ids).exists()  # deleted later in the transaction: moot
                 if not channels:
                     continue
+            if large:
+                jobs = self._start_jobs(trigger, product_ids, channels, location_keys) or jobs
+                continue
             keys = None
             if location_keys is not None:  # always narrowed to given channels
                 keys = {(cid, k) for cid in channel_ids for k in location_keys}
             n = self._enqueue_products(sorted(product_ids), trigger=trigger, channels=channels, location_keys=keys)
             _logger.info("stock_relay: %s: %s outbox row(s) for %s product(s)", trigger, n, len(product_ids))
+        if jobs:
+            self.env.flush_all()  # created at precommit: nothing flushes after this hook
+
+    def _start_jobs(self, trigger, product_ids, channels, location_keys):
+        Job = self.env["stock.relay.republish.job"].sudo()
+        if channels is None:
+            channels = self.env["stock.relay.channel"].sudo().search([("enabled", "=", True)])
+        started = Job
+        for channel in channels.filtered("enabled"):
+            started |= Job._start(channel, trigger, len(product_ids), location_keys=location_keys,
+                                  product_ids=product_ids)
+        _logger.info("stock_relay: %s: %s product(s) handed to %s re-publish job(s)", trigger, len(product_ids),
+                     len(started))
+        return started
 
     def _add_touched_kits(self, touched):
         """Quant changes of a component re-publish every kit that uses it, where it changed."""

@@ -55,6 +55,10 @@ class StockRelayCase(TransactionCase):
     def publish(self):
         return self.publish_rows()
 
+    def publish_own(self):
+        """publish(), keeping this test's channel's rows (a database may hold other channels' committed rows)."""
+        return [r for r in self.publish() if r["channel_id"] == self.channel.id]
+
     @classmethod
     def outbox_rows(cls, **where):
         cond = " AND ".join(f"{k} = %s" for k in where) or "true"

@@ -46,7 +46,7 @@ class TestRepublishKits(StockRelayCase):
                              (0, 0, {"product_id": self.nut.id, "product_qty": nuts})]})
 
     def kit_rows(self):
-        return [(r["sku"], r["location_key"], r["quantity"], r["trigger"]) for r in self.publish()
+        return [(r["sku"], r["location_key"], r["quantity"], r["trigger"]) for r in self.publish_own()
                 if r["product_id"] == self.kit.id]
 
     def test_bom_creation_publishes_what_the_components_allow(self):
@@ -86,4 +86,5 @@ class TestRepublishKits(StockRelayCase):
         self.clear_outbox()
         self.channel.action_resync_all()
         self.assertIn(("SR-KIT", KEY, 1, "full_sync"),
-                      [(r["sku"], r["location_key"], r["quantity"], r["trigger"]) for r in self.outbox_rows()])
+                      [(r["sku"], r["location_key"], r["quantity"], r["trigger"])
+                       for r in self.outbox_rows(channel_id=self.channel.id)])
