@@ -10,7 +10,8 @@ quant changes are written.
 A change that touches more products than ``stock_relay.republish_inline_limit``
 (default 1000) is not written by the user's transaction: a job record queues it
 in chunks of that many products, one transaction per chunk, run by the
-"Stock Relay: re-publish" cron (triggered at once), with progress on the channel.
+"Stock Relay: re-publish in chunks" cron (triggered at once), with progress on
+the channel.
 """
 import logging
 
