@@ -274,7 +274,7 @@ CREATE TRIGGER stock_relay_outbox_notify_upd
     WHEN (NEW.state = 'pending' AND (OLD.state <> 'pending' OR NEW.version <> OLD.version))
     EXECUTE FUNCTION stock_relay_notify();
 
--- ===================== v2 [retry]: failures that exist now =====================
+-- ===================== v2 [retry]: failures that exist now ==============
 -- A failed row is a current failure only while no newer row of its key exists.
 -- stock_relay_enqueue closes a key's failed rows when it writes the key; this
 -- trigger does the same when a newer row lands (the daemon's ack to done or
@@ -366,6 +366,52 @@ CREATE TRIGGER stock_relay_channel_credentials_follow_url
           OR NEW.channel_type IS DISTINCT FROM OLD.channel_type)
     EXECUTE FUNCTION stock_relay_channel_credentials_follow_url();
 -- =================== end v2 [secrets] ===================
+=======
+-- ---------------------------------------------------------------------------
+-- v2 (issue #9, "every input of the sellable quantity re-publishes").
+-- Each input of the sellable quantity enqueues with its own trigger, so the
+-- log says why a row exists: 'channel' (safety buffer, cap, re-enabled),
+-- 'mapping' (mapping lines and their Odoo locations), 'product' (SKU,
+-- storable flag, un-archived), 'archive' (an archived product publishes 0),
+-- 'location' (a stock.location's parent, usage or active flag), 'bom' (a kit's
+-- bill of materials). The CHECK is dropped and re-created so a v1 database
+-- upgrades in place.
+ALTER TABLE stock_relay_outbox DROP CONSTRAINT IF EXISTS stock_relay_outbox_trigger_check;
+ALTER TABLE stock_relay_outbox ADD CONSTRAINT stock_relay_outbox_trigger_check
+    CHECK (trigger IN ('quant', 'picking', 'full_sync', 'manual_retry', 'manual',
+                       'channel', 'mapping', 'product', 'archive', 'location', 'bom'));
+
+-- What an archived product publishes on this channel: 'zero' (default: its
+-- shop items drop to 0, the shop stops selling it) or 'leave' (nothing is
+-- sent; the shop keeps its last number). Read by the addon only.
+ALTER TABLE stock_relay_channel ADD COLUMN IF NOT EXISTS archived_products varchar NOT NULL DEFAULT 'zero';
+ALTER TABLE stock_relay_channel DROP CONSTRAINT IF EXISTS stock_relay_channel_archived_products_check;
+ALTER TABLE stock_relay_channel ADD CONSTRAINT stock_relay_channel_archived_products_check
+    CHECK (archived_products IN ('zero', 'leave'));
+
+-- A product whose SKU changed (or that stopped being relayed: no SKU, not
+-- storable) gives up the shop SKUs it owned in the SKU cache, in the same
+-- transaction, so ownership follows at once: the next product carrying the
+-- old SKU takes it over, and a duplicate_sku message never names a product
+-- that no longer has that SKU. p_skus holds each product's current SKU (NULL
+-- when it has none). Returns the number of cache rows released.
+CREATE OR REPLACE FUNCTION stock_relay_release_skus(p_product_ids integer[], p_skus varchar[])
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF cardinality(p_product_ids) IS DISTINCT FROM cardinality(p_skus) THEN
+        RAISE EXCEPTION 'stock_relay_release_skus: argument arrays differ in length';
+    END IF;
+    UPDATE stock_relay_sku_cache c
+       SET product_id = NULL
+      FROM unnest(p_product_ids, p_skus) AS u(product_id, sku)
+     WHERE c.product_id = u.product_id AND c.sku IS DISTINCT FROM u.sku;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
+-- end v2 (issue #9)
+-- ---------------------------------------------------------------------------
 
 INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 2)
 ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version;

@@ -205,6 +205,26 @@ def test_one_shop_sku_mapped_from_two_products_refuses_the_rival_with_duplicate_
     assert sorted(rival) == ["failed", "superseded"], rival
 
 
+def test_a_sku_released_by_odoo_is_taken_over_and_its_old_owner_never_named(db, sidecar, make_shop):
+    # Odoo clears product 1's SKU (contract v2: stock_relay_release_skus in the same transaction);
+    # product 1 publishes nothing any more, so its newest row still carries the SKU.
+    shop = make_shop("shopify", ["FREED"])
+    sku = shop.skus[0]
+    enqueue(db, shop, [(1, sku, 4)])
+    sidecar.drain_once()
+    db.query("SELECT stock_relay_release_skus(ARRAY[1], ARRAY[NULL]::varchar[])")
+    enqueue(db, shop, [(2, sku, 8)], trigger="product")  # v2 trigger values drain like any other
+    sidecar.drain_once()
+    rows = outbox.rows(db.conn)
+    assert shop.levels()[sku] == 8, rows
+    assert not [r for r in rows if r["state"] == "failed"], "product 1 no longer has the SKU: never named"
+    # The new owner is recorded; product 1 coming back with the same SKU is now the rival.
+    enqueue(db, shop, [(1, sku, 2)])
+    sidecar.drain_once()
+    failed = [r for r in outbox.rows(db.conn) if r["state"] == "failed"]
+    assert len(failed) == 1 and failed[0]["product_id"] == 1 and "Odoo product 2" in failed[0]["last_error"]
+
+
 def test_a_sku_moves_to_another_product_once_its_owner_no_longer_uses_it(db, sidecar, make_shop):
     shop = make_shop("shopify", ["MOVED", "OTHER"])
     moved, other = shop.skus

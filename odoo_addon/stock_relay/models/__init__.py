@@ -3,5 +3,9 @@ from . import stock_relay_channel
 from . import stock_relay_channel_location
 from . import stock_relay_outbox
 from . import stock_quant
+from . import stock_relay_republish
+from . import stock_relay_channel_republish
+from . import product
+from . import stock_location
 from . import stock_relay_unmatched
 from . import res_config_settings

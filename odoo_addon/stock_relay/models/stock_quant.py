@@ -1,7 +1,7 @@
 from odoo import api, models
 
-TOUCHED = "stock_relay.touched"      # {product_id: {location_id}} changed in this transaction
-TRIGGER = "stock_relay.trigger"      # 'picking' when a picking was validated in this transaction
+from .capture import HOOKED, REPUBLISH, TOUCHED, TRIGGER, capture_data
+
 TRACKED_FIELDS = {"quantity", "reserved_quantity", "location_id", "product_id", "lot_id"}
 
 
@@ -33,11 +33,7 @@ class StockQuant(models.Model):
     def _stock_relay_touch(self):
         if not self:
             return
-        precommit = self.env.cr.precommit
-        touched = precommit.data.get(TOUCHED)
-        if touched is None:
-            touched = precommit.data[TOUCHED] = {}
-            precommit.add(self.env["stock.relay.outbox"].sudo()._stock_relay_precommit)
+        touched = capture_data(self.env).setdefault(TOUCHED, {})
         for quant in self.sudo():
             touched.setdefault(quant.product_id.id, set()).add(quant.location_id.id)
 
@@ -48,14 +44,20 @@ class StockRelayOutboxPrecommit(models.Model):
     def _stock_relay_precommit(self):
         """Runs once per transaction, inside cr.flush(), just before COMMIT."""
         data = self.env.cr.precommit.data
+        data.pop(HOOKED, None)
         touched = data.pop(TOUCHED, None)
         trigger = data.pop(TRIGGER, None) or "quant"
-        if not touched:
+        requests = data.pop(REPUBLISH, None)
+        if not touched and not requests:
             return
         # Quant writes made by other precommit hooks must be in the database
         # before the grouped query reads them.
         self.env.flush_all()
-        self._enqueue_products(list(touched), trigger=trigger, touched=touched)
+        if touched:
+            self._add_touched_kits(touched)
+            self._enqueue_products(list(touched), trigger=trigger, touched=touched)
+        if requests:
+            self._enqueue_republish(requests)
 
 
 class StockPicking(models.Model):

@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .schema import apply_contract
+from .capture import inline_limit
 
 _logger = logging.getLogger(__name__)
 
@@ -330,10 +331,13 @@ class StockRelayChannel(models.Model):
         for channel in self:
             if not channel.enabled:
                 raise UserError(_("%s is disabled; enable it before a full sync.", channel.name))
-            products = self.env["product.product"].with_context(active_test=False).search(
-                [("is_storable", "=", True), ("default_code", "!=", False)])
+            # Every product the channel relays, whatever companies the clicking user works in.
+            product_ids = channel._relay_product_ids()
+            if len(product_ids) > inline_limit(self.env):
+                channel._stock_relay_republish("full_sync")  # in chunks, with progress on the channel
+                continue
             n += self.env["stock.relay.outbox"]._enqueue_products(
-                products.ids, trigger="full_sync", channels=channel)
+                product_ids, trigger="full_sync", channels=channel)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

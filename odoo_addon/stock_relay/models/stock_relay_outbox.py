@@ -1,4 +1,5 @@
 import logging
+import math
 from collections import defaultdict
 from datetime import timedelta
 
@@ -14,7 +15,10 @@ _logger = logging.getLogger(__name__)
 STATES = [("pending", "Pending"), ("in_flight", "In Flight"), ("done", "Done"), ("failed", "Failed"),
           ("superseded", "Superseded")]
 TRIGGERS = [("quant", "Quant Change"), ("picking", "Picking Done"), ("full_sync", "Full Sync"),
-            ("manual_retry", "Manual Retry"), ("manual", "Manual")]
+            ("manual_retry", "Manual Retry"), ("manual", "Manual"),
+            # contract v2: the other inputs of the sellable quantity
+            ("channel", "Channel Settings"), ("mapping", "Location Mapping"), ("product", "Product Change"),
+            ("archive", "Product Archived"), ("location", "Location Change"), ("bom", "Kit Bill of Materials")]
 KINDS = [("stock", "Stock"), ("product", "Product"), ("price", "Price")]
 
 RETENTION_PARAM = "stock_relay.retention_days"
@@ -120,7 +124,7 @@ class StockRelayOutbox(models.Model):
               JOIN stock_relay_channel_location_rel r ON r.line_id = l.id
               JOIN stock_location ml ON ml.id = r.location_id
               JOIN stock_location sl ON sl.parent_path LIKE ml.parent_path || '%%'
-             WHERE l.channel_id = ANY(%s) AND sl.usage = 'internal'
+             WHERE l.channel_id = ANY(%s) AND sl.usage = 'internal' AND sl.active
             """,
             [list(channels.ids)],
         )
@@ -133,11 +137,13 @@ class StockRelayOutbox(models.Model):
 
         products = self.env["product.product"].sudo().with_context(active_test=False).browse(
             list(product_ids)).exists()
-        relayed = products.filtered(lambda p: p.is_storable and (p.default_code or "").strip())
+        kits = self._kit_components(products.filtered(lambda p: (p.default_code or "").strip()))
+        relayed = products.filtered(lambda p: (p.is_storable or p.id in kits) and (p.default_code or "").strip())
         if not relayed:
             return []
 
         all_locations = set().union(*line_locations.values())
+        counted = set(relayed.ids).union(*({c for c, _q in parts} for parts in kits.values()))
         self.env["stock.quant"].flush_model(["product_id", "location_id", "quantity", "reserved_quantity"])
         cr.execute(
             """
@@ -146,7 +152,7 @@ class StockRelayOutbox(models.Model):
              WHERE product_id = ANY(%s) AND location_id = ANY(%s)
              GROUP BY location_id, product_id
             """,
-            [list(relayed.ids), list(all_locations)],
+            [list(counted), list(all_locations)],
         )
         by_location = defaultdict(list)
         for location_id, product_id, qty, reserved in cr.fetchall():
@@ -169,14 +175,48 @@ class StockRelayOutbox(models.Model):
             for product in relayed:
                 if touched is not None and not (touched.get(product.id, set()) & line_locations[line.id]):
                     continue
+                if not channel._sells(product):
+                    continue
                 on_hand, reserved = sums.get((line.id, product.id), (0.0, 0.0))
-                rows.append({
+                row = {
                     "channel": channel, "line": line, "product": product, "sku": product.default_code.strip(),
                     "location_key": key, "locations": line_locations[line.id], "on_hand": on_hand,
                     "reserved": reserved, "safety_buffer": channel.safety_buffer, "cap": cap,
                     "quantity": stockrelay_native.sellable(on_hand, reserved, channel.safety_buffer, cap),
-                })
+                }
+                if product.id in kits:
+                    row["kit"] = kits[product.id]
+                    row["quantity"] = self._kit_quantity(kits[product.id], line.id, sums, channel.safety_buffer, cap)
+                if not product.active:
+                    row["quantity"] = 0  # archived: the shop stops selling it (channel._sells said so)
+                rows.append(row)
         return rows
+
+    @api.model
+    def _kit_components(self, products):
+        """{kit product id: [(component id, quantity per kit)]} of the kits among ``products``.
+
+        Without mrp there are no kits; stock_relay_mrp fills this in.
+        """
+        return {}
+
+    @api.model
+    def _kits_using(self, product_ids):
+        """Ids of the kits whose sellable depends on ``product_ids`` (stock_relay_mrp)."""
+        return set()
+
+    @api.model
+    def _kit_quantity(self, components, line_id, sums, safety_buffer, cap):
+        """What the components allow on one mapping line: the minimum over components of
+        floor(component sellable / quantity per kit). The safety buffer is held back on
+        each component; the cap applies to the kit."""
+        allowed = None
+        for component_id, per_kit in components:
+            on_hand, reserved = sums.get((line_id, component_id), (0.0, 0.0))
+            component = stockrelay_native.sellable(on_hand, reserved, safety_buffer, None)
+            kits = math.floor(component / per_kit + 1e-9)  # 0.3 / 0.1 is 2.9999...
+            allowed = kits if allowed is None else min(allowed, kits)
+        return stockrelay_native.sellable(float(allowed or 0), 0.0, 0.0, cap)
 
     # ------------------------------------------------------------ retry / purge
     def action_retry(self):

@@ -6,3 +6,6 @@ from . import test_commit
 from . import test_concurrency
 from . import test_retry
 from . import test_secrets
+from . import test_republish
+from . import test_republish_scope
+from . import test_republish_kits

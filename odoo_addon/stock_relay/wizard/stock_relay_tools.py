@@ -67,7 +67,7 @@ class StockRelayPreview(models.TransientModel):
     def _explain(self):
         product, channel = self.product_id, self.channel_id
         parts = []
-        if not product.is_storable:
+        if not product.is_storable and not self.env["stock.relay.outbox"]._kit_components(product):
             return Markup("<p>%s</p>") % _("%s is not a storable product: it is not relayed.", product.display_name)
         sku = (product.default_code or "").strip()
         if not sku:
@@ -91,6 +91,10 @@ class StockRelayPreview(models.TransientModel):
             formula = _("floor(max(0, %(on_hand)s − %(reserved)s) − buffer %(buffer)s)%(cap)s =",
                         on_hand=row["on_hand"], reserved=row["reserved"], buffer=row["safety_buffer"],
                         cap=_(", capped at %s", row["cap"]) if row["cap"] else "")
+            if row.get("kit"):
+                formula = _("A kit: the smallest, over its %(n)s component(s), of floor(component sellable "
+                            "(buffer %(buffer)s held back) ÷ quantity per kit)%(cap)s =", n=len(row["kit"]),
+                            buffer=row["safety_buffer"], cap=_(", capped at %s", row["cap"]) if row["cap"] else "")
             parts.append(Markup("<p>%s <b>%s</b> %s</p>") % (formula, row["quantity"], product.uom_id.name))
         if self.include_shop:
             parts.append(Markup("<h5>%s</h5>") % _("In the shop now"))

@@ -1,0 +1,2 @@
+from . import stock_relay_kits
+from . import mrp_bom
