@@ -65,7 +65,7 @@ class OdooServer:
             try:
                 if self.session.get(f"{self.url}/web/login", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or its first page is slow under load
                 pass
             time.sleep(0.2)
         else:
