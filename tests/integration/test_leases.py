@@ -69,7 +69,7 @@ def test_a_restarted_daemon_takes_back_its_dead_predecessors_rows_at_once_but_no
 
 def test_a_failed_heartbeat_stops_the_push_before_its_next_shop_call(shop_factory, sidecar, db):
     shop = shop_factory(skus=["HB-1"])
-    shop.emu.config(latencyMs=1500)  # the SKU lookup takes 1.5 s; the heartbeat beats every 0.5 s
+    shop.emu.config(latencyMs=2500)  # the SKU lookup takes 2.5 s; the heartbeat beats every 0.5 s
     proc = sidecar.start("--lease-seconds", "3", "--poll-interval", "0.2")
     shop.enqueue([(1, "HB-1", "Main", 4)])
     outbox.wait_until(lambda: outbox.counts(db.conn).get("in_flight") == 1, timeout=10, message="the push")
