@@ -28,10 +28,8 @@ struct Reclaimed {
 // supersedes them). `self` is never reclaimed.
 Reclaimed reclaim_dead_workers(pg::Connection& conn, std::int64_t channel_id, const std::string& self);
 
-}  // namespace stockrelay::sidecar
-
-namespace stockrelay::sidecar {
 // reclaim_dead_workers plus one log line naming the dead workers (none when nothing came back).
 void reclaim_and_log(pg::Connection& conn, std::int64_t channel_id, const std::string& channel_name,
                      const std::string& self);
+
 }  // namespace stockrelay::sidecar

@@ -99,3 +99,32 @@ TEST(SidecarLeaseGuard, HeartbeatBeatsSeveralTimesPerLease) {
     EXPECT_EQ(LeaseGuard::heartbeat_every(30s), 5s);
     EXPECT_EQ(LeaseGuard::heartbeat_every(1s), 200ms);
 }
+
+namespace {
+struct CountingClient : stockrelay::http::Client {
+    int* calls;
+    explicit CountingClient(int* c) : calls(c) {}
+    stockrelay::Result<stockrelay::http::Response> send(const stockrelay::http::Request&) override {
+        ++*calls;
+        stockrelay::http::Response r;
+        r.status = 200;
+        return r;
+    }
+};
+}  // namespace
+
+TEST(SidecarLeaseGuard, TheFencedClientNeverReachesTheShopOnceTheLeaseIsLost) {
+    int calls = 0;
+    auto guard = std::make_shared<LeaseGuard>();
+    auto client = fenced_client(std::make_unique<CountingClient>(&calls), guard);
+    stockrelay::http::Request req;
+    req.timeout = 5s;
+    guard->arm(30s, LeaseGuard::Clock::now());
+    ASSERT_TRUE(client->send(req));
+    guard->lost("heartbeat failed: connection reset");
+    const auto refused = client->send(req);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, stockrelay::ErrorCode::transient);
+    EXPECT_NE(refused.error().message.find("not sent"), std::string::npos) << refused.error().message;
+    EXPECT_EQ(calls, 1);
+}
