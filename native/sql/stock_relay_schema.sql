@@ -85,6 +85,32 @@ CREATE UNIQUE INDEX IF NOT EXISTS stock_relay_outbox_inflight_key
 -- The claim query's access path.
 CREATE INDEX IF NOT EXISTS stock_relay_outbox_claim
     ON stock_relay_outbox (channel_id, next_attempt_at, id) WHERE state = 'pending';
+-- ---- v2 (issue #10, live changes first): claim priority ----------------
+-- Live stock changes are pushed before bulk rows (full sync, reconcile). A
+-- row's priority comes from its trigger (stock_relay_trigger_priority, higher
+-- first); the claim orders by (priority DESC, next_attempt_at, id) and this
+-- index matches that order, so a claim reads only the rows it takes instead
+-- of sorting every pending row of the channel. Upgrading a v1 database adds
+-- the column in place (a constant default: no table rewrite).
+ALTER TABLE stock_relay_outbox ADD COLUMN IF NOT EXISTS priority integer NOT NULL DEFAULT 1;
+-- Rows queued before the upgrade get their trigger's priority (once: the
+-- index below does not exist yet on a v1 database).
+DO $$
+BEGIN
+    IF to_regclass('stock_relay_outbox_claim_priority') IS NULL THEN
+        UPDATE stock_relay_outbox SET priority = 0 WHERE state = 'pending' AND trigger IN ('full_sync', 'reconcile');
+    END IF;
+END $$;
+CREATE INDEX IF NOT EXISTS stock_relay_outbox_claim_priority
+    ON stock_relay_outbox (channel_id, priority DESC, next_attempt_at, id) WHERE state = 'pending';
+
+-- 1 = live (every trigger, including ones added later), 0 = bulk ('full_sync',
+-- 'reconcile'): a flood of bulk rows never delays a live change.
+CREATE OR REPLACE FUNCTION stock_relay_trigger_priority(p_trigger varchar) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_trigger IN ('full_sync', 'reconcile') THEN 0 ELSE 1 END
+$$;
+-- ---- end v2 claim priority -----------------------------------------------
 CREATE INDEX IF NOT EXISTS stock_relay_outbox_lease
     ON stock_relay_outbox (lease_until) WHERE state = 'in_flight';
 CREATE INDEX IF NOT EXISTS stock_relay_outbox_state_channel
@@ -121,8 +147,10 @@ CREATE TABLE IF NOT EXISTS stock_relay_product_clock (
 );
 
 -- Enqueue a batch of quantities in one statement (parallel arrays). Newer
--- wins: the pending row of each key is updated in place; rows in flight are
--- never touched (the new pending row waits until the in-flight one is acked).
+-- wins: the pending row of each key is updated in place (its value, version
+-- and trigger; a row backing off keeps its attempts and next attempt time);
+-- rows in flight are never touched (the new pending row waits until the
+-- in-flight one is acked).
 -- Returns the number of rows written.
 CREATE OR REPLACE FUNCTION stock_relay_enqueue(
     p_channel_ids   integer[],
@@ -148,9 +176,10 @@ BEGIN
     ON CONFLICT (product_id) DO UPDATE SET ticks = c.ticks + 1;
 
     INSERT INTO stock_relay_outbox AS o
-        (channel_id, kind, product_id, sku, location_key, quantity, trigger)
+        (channel_id, kind, product_id, sku, location_key, quantity, trigger, priority)
     SELECT DISTINCT ON (t.channel_id, t.product_id, t.location_key)
-           t.channel_id, p_kind, t.product_id, t.sku, coalesce(t.location_key, ''), t.quantity, p_trigger
+           t.channel_id, p_kind, t.product_id, t.sku, coalesce(t.location_key, ''), t.quantity, p_trigger,
+           stock_relay_trigger_priority(p_trigger)
       FROM unnest(p_channel_ids, p_product_ids, p_skus, p_location_keys, p_quantities)
            WITH ORDINALITY AS t(channel_id, product_id, sku, location_key, quantity, ord)
      ORDER BY t.channel_id, t.product_id, t.location_key, t.ord DESC
@@ -159,10 +188,11 @@ BEGIN
                   sku             = EXCLUDED.sku,
                   version         = EXCLUDED.version,
                   trigger         = EXCLUDED.trigger,
-                  attempts        = 0,
-                  next_attempt_at = (now() AT TIME ZONE 'UTC'),
-                  error_code      = NULL,
-                  last_error      = NULL,
+                  -- v2: a live change lifts a bulk row; a bulk one never lowers a live row.
+                  priority        = greatest(o.priority, EXCLUDED.priority),
+                  -- v2: attempts, next_attempt_at and the error that explains a
+                  -- backoff stay: a new value for a row that is backing off
+                  -- waits out the backoff instead of hammering a failing shop.
                   updated_at      = (now() AT TIME ZONE 'UTC');
     GET DIAGNOSTICS n = ROW_COUNT;
     -- [v2 retry] A newer row of a key makes the key's failed rows moot: they
@@ -274,7 +304,7 @@ CREATE TRIGGER stock_relay_outbox_notify_upd
     WHEN (NEW.state = 'pending' AND (OLD.state <> 'pending' OR NEW.version <> OLD.version))
     EXECUTE FUNCTION stock_relay_notify();
 
--- ===================== v2 [retry]: failures that exist now ==============
+-- ===================== v2 [retry]: failures that exist now =====================
 -- A failed row is a current failure only while no newer row of its key exists.
 -- stock_relay_enqueue closes a key's failed rows when it writes the key; this
 -- trigger does the same when a newer row lands (the daemon's ack to done or
@@ -366,7 +396,6 @@ CREATE TRIGGER stock_relay_channel_credentials_follow_url
           OR NEW.channel_type IS DISTINCT FROM OLD.channel_type)
     EXECUTE FUNCTION stock_relay_channel_credentials_follow_url();
 -- =================== end v2 [secrets] ===================
-=======
 -- ---------------------------------------------------------------------------
 -- v2 (issue #9, "every input of the sellable quantity re-publishes").
 -- Each input of the sellable quantity enqueues with its own trigger, so the

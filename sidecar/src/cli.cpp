@@ -18,6 +18,7 @@
 #include "stockrelay/log.hpp"
 #include "stockrelay/schema.hpp"
 #include "version.hpp"
+#include "worker_id.hpp"
 
 namespace stockrelay::sidecar {
 namespace {
@@ -26,17 +27,11 @@ struct Globals {
     std::string dsn;
     std::string log_level = "info";
     std::string worker_id;
-    int lease_seconds = 60;
+    int lease_seconds = 30;
     double poll_interval = 5.0;
     double reload_interval = 30.0;
     std::optional<std::int64_t> channel;
 };
-
-std::string default_worker_id() {
-    char host[256] = {};
-    if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
-    return fmt::format("{}:{}", host, getpid());
-}
 
 WorkerOptions worker_options(const Globals& g) {
     WorkerOptions o;
@@ -144,14 +139,17 @@ int cmd_drain(const Globals& g) {
     for (const auto& row : rows) {
         auto config = channels::Config::from_json(nlohmann::json::parse(row.json));
         if (config) logging::add_secrets(config->secrets());
-        auto channel = config ? channels::make_channel(*config) : Result<std::unique_ptr<channels::Channel>>(config.error());
+        auto guard = std::make_shared<LeaseGuard>();
+        auto channel = config ? make_fenced_channel(*config, guard) : Result<std::unique_ptr<channels::Channel>>(config.error());
         if (!channel) {
             const auto msg = logging::redact(channel.error().describe());
             log::error("channel {} ({}): cannot drain: {}", row.id, row.name, msg);
             std::cout << channel_label(row.id, row.name, row.type) << ": skipped: " << msg << "\n";
             continue;
         }
-        ChannelWorker worker(*config, std::move(*channel), opts, wake);
+        auto worker_options = opts;
+        worker_options.guard = guard;
+        ChannelWorker worker(*config, std::move(*channel), worker_options, wake);
         BatchStats stats;
         while (true) {
             const auto b = worker.process_batch(conn, due_before);
@@ -212,7 +210,7 @@ int cli_main(int argc, char** argv) {
     app.add_option("--log-level", g.log_level, "debug, info, warn or error (env STOCKRELAY_LOG_LEVEL)")
         ->envname("STOCKRELAY_LOG_LEVEL")
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
-    app.add_option("--worker-id", g.worker_id, "name recorded on leased rows (default hostname:pid)");
+    app.add_option("--worker-id", g.worker_id, "name recorded on leased rows (default hostname:pid:start.boot.pidns, which lets a restarted daemon take back a dead one's rows at once)");
     app.add_option("--lease-seconds", g.lease_seconds, "how long a claimed row stays ours before others may retry it")
         ->check(CLI::Range(1, 86400));
     app.add_option("--poll-interval", g.poll_interval, "seconds between fallback polls when no NOTIFY arrives")

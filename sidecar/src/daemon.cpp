@@ -140,7 +140,8 @@ int run_daemon(const DaemonOptions& options) {
                 const bool logged = b != broken.end() && b->second == row.json;
                 auto config = channels::Config::from_json(nlohmann::json::parse(row.json));
                 if (config) logging::add_secrets(config->secrets());
-                auto channel = config ? channels::make_channel(*config)
+                auto guard = std::make_shared<LeaseGuard>();
+                auto channel = config ? make_fenced_channel(*config, guard)
                                       : Result<std::unique_ptr<channels::Channel>>(config.error());
                 if (!channel) {
                     if (!logged)
@@ -152,7 +153,9 @@ int run_daemon(const DaemonOptions& options) {
                 broken.erase(row.id);
                 Running r;
                 r.fingerprint = row.json;
-                r.worker = std::make_unique<ChannelWorker>(*config, std::move(*channel), options.worker, wake);
+                auto worker_options = options.worker;
+                worker_options.guard = guard;
+                r.worker = std::make_unique<ChannelWorker>(*config, std::move(*channel), worker_options, wake);
                 r.thread = std::thread([w = r.worker.get()] { w->run(); });
                 workers.emplace(row.id, std::move(r));
             }

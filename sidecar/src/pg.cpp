@@ -110,16 +110,23 @@ std::int64_t Result::affected() const {
 Connection::Connection(const std::string& dsn, std::chrono::seconds connect_timeout) : conn_(nullptr, &PQfinish) {
     const std::string timeout = std::to_string(connect_timeout.count());
     // Later keywords override earlier ones; the DSN (expanded from dbname) wins
-    // over our connect_timeout, and fallback_application_name never overrides.
-    const char* keys[] = {"connect_timeout", "dbname", "fallback_application_name", nullptr};
-    const char* vals[] = {timeout.c_str(), dsn.c_str(), "stockrelayd", nullptr};
+    // over our defaults, and fallback_application_name never overrides.
+    // Keepalives and tcp_user_timeout turn a half-open socket (a peer that
+    // vanished without a FIN) into an error within ~30 s instead of a worker
+    // that hangs, with its lease running out, until the kernel gives up.
+    const char* keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+                          "keepalives_count", "tcp_user_timeout", "dbname", "fallback_application_name", nullptr};
+    const char* vals[] = {timeout.c_str(), "1", "10", "5", "3", "20000", dsn.c_str(), "stockrelayd", nullptr};
     conn_.reset(PQconnectdbParams(keys, vals, 1));
     if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
         std::string msg = conn_ ? trim(PQerrorMessage(conn_.get())) : "out of memory";
         throw Error("cannot connect to PostgreSQL: " + msg, "08001", true);
     }
-    // Times are handled as UTC throughout (timestamp columns hold UTC).
+    // Times are handled as UTC throughout (timestamp columns hold UTC). No
+    // statement may hang a worker (a lock held by a stuck session, a server
+    // that stopped answering): 60 s unless the DSN or the role sets its own.
     exec("SET TIME ZONE 'UTC'");
+    exec("SELECT set_config('statement_timeout', '60s', false) WHERE current_setting('statement_timeout') = '0'");
 }
 
 Result Connection::check(PGresult* raw, std::string_view what) {

@@ -22,6 +22,7 @@ std::optional<int> schema_version(pg::Connection& conn) {
 
 void apply_schema(pg::Connection& conn) {
     pg::Transaction tx(conn);
+    conn.exec("SET LOCAL statement_timeout = 0");  // building an index on a big outbox may take a while
     conn.exec(schema::sql());
     tx.commit();
 }
@@ -76,7 +77,7 @@ std::vector<ClaimedRow> claim(pg::Connection& conn, std::int64_t channel_id, con
                 "           AND (p.product_id, p.location_key) NOT IN ("
                 "                SELECT f.product_id, f.location_key FROM stock_relay_outbox f "
                 "                 WHERE f.state = 'in_flight' AND f.channel_id = $1::integer AND f.kind = 'stock') "
-                "         ORDER BY p.next_attempt_at, p.id "
+                "         ORDER BY p.priority DESC, p.next_attempt_at, p.id "  // live first; the claim index's order
                 "         LIMIT $4::integer FOR UPDATE SKIP LOCKED)) "
                 "RETURNING o.id, o.product_id, o.sku, o.location_key, o.quantity::text, o.version, o.attempts",
                 pg::Params().add(channel_id).add(worker_id).add(static_cast<std::int64_t>(lease.count())).add(limit)

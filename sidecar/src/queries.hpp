@@ -40,7 +40,8 @@ struct ClaimedRow {
 };
 
 // Recovers expired leases of the channel, then claims up to `limit` due rows
-// (at most one per key in flight) in one transaction. Retries when another
+// (at most one per key in flight; highest priority first, then oldest due) in
+// one transaction. Retries when another
 // replica wins a race on the in-flight index.
 // `due_before` (a UTC timestamp as text) limits the claim to rows that were
 // due then: `drain --once` drains what was due when it started, not retries

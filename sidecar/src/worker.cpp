@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "queries.hpp"
+#include "reclaim.hpp"
 #include "stockrelay/log.hpp"
 #include "stockrelay/policy.hpp"
 
@@ -99,8 +100,16 @@ ChannelWorker::ChannelWorker(channels::Config config, std::unique_ptr<channels::
                              WorkerOptions options, Wakeup& wake)
     : config_(std::move(config)), channel_(std::move(channel)), options_(std::move(options)), wake_(wake),
       rng_(std::random_device{}()) {
-    // Rate-limit waits inside the channel end early on shutdown.
-    channel_->set_sleeper([this](milliseconds d) { return wake_.sleep_for(d, stop_); });
+    // Rate-limit waits inside the channel end early on shutdown, and never
+    // outlast the lease of the rows being pushed.
+    channel_->set_sleeper([this](milliseconds d) {
+        if (auto why = options_.guard ? options_.guard->refuse_wait(d) : std::nullopt) {
+            log::warn("channel {} ({}): not waiting inside the push: {}; its rows are retried later", config_.id,
+                      config_.name, *why);
+            return false;
+        }
+        return wake_.sleep_for(d, stop_);
+    });
 }
 
 void ChannelWorker::request_stop() {
@@ -181,17 +190,30 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
         std::mutex m;
         std::condition_variable cv;
         bool pushed = false;
+        // A heartbeat that fails or finds rows taken over stops the push (the
+        // guard refuses further shop calls and waits).
+        const auto& guard = options_.guard;
+        if (guard) guard->arm(options_.lease, started);
         std::thread heartbeat([&] {
-            const auto every = std::max(std::chrono::duration_cast<milliseconds>(options_.lease) / 3, milliseconds{200});
+            const auto every = LeaseGuard::heartbeat_every(options_.lease);
             std::unique_lock lock(m);
             while (!cv.wait_for(lock, every, [&] { return pushed; })) {
                 try {
+                    const auto sent = steady_clock::now();
                     const auto kept = queries::extend_lease(*conn, ids, options_.worker_id, options_.lease);
-                    if (kept < static_cast<std::int64_t>(ids.size()))
-                        log::warn("channel {} ({}): lost the lease of {} row(s) during a push", config_.id,
-                                  config_.name, static_cast<std::int64_t>(ids.size()) - kept);
+                    if (kept < static_cast<std::int64_t>(ids.size())) {
+                        const auto why = fmt::format("another worker took over {} row(s)",
+                                                     static_cast<std::int64_t>(ids.size()) - kept);
+                        log::warn("channel {} ({}): lost the lease during a push: {}; stopping it", config_.id,
+                                  config_.name, why);
+                        if (guard) guard->lost(why);
+                        return;
+                    }
+                    if (guard) guard->renewed(sent);
                 } catch (const std::exception& e) {
-                    log::warn("channel {} ({}): could not extend the lease: {}", config_.id, config_.name, e.what());
+                    log::warn("channel {} ({}): could not extend the lease: {}; stopping the push", config_.id,
+                              config_.name, e.what());
+                    if (guard) guard->lost(fmt::format("heartbeat failed: {}", e.what()));
                     return;  // the ack below finds out what happened
                 }
             }
@@ -205,6 +227,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
             }
             cv.notify_all();
             heartbeat.join();
+            if (guard) guard->disarm();
             throw;
         }
         {
@@ -213,6 +236,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
         }
         cv.notify_all();
         heartbeat.join();
+        if (guard) guard->disarm();
     }
 
     const auto push_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - push_started).count();
@@ -374,6 +398,7 @@ void ChannelWorker::run() {
     log::info("channel {} ({}, {}): worker started, batch size {}", config_.id, config_.name, config_.type,
               channel_->batch_size());
     bool replayed_refused = false;
+    auto next_reclaim = steady_clock::now();
     while (!stop_) {
         try {
             if (!conn) {
@@ -388,6 +413,10 @@ void ChannelWorker::run() {
                     log::info("channel {} ({}): re-queued {} row(s) that failed on an earlier auth/config refusal",
                               config_.id, config_.name, n);
                 replayed_refused = true;
+            }
+            if (steady_clock::now() >= next_reclaim) {  // a dead predecessor's rows, without waiting out its lease
+                reclaim_and_log(*conn, config_.id, config_.name, options_.worker_id);
+                next_reclaim = steady_clock::now() + std::chrono::seconds{5};
             }
             const auto seen = wake_.generation();
             const auto stats = process_batch(conn);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ack.hpp"
+#include "lease.hpp"
 #include "pg.hpp"
 #include "queries.hpp"
 #include "stockrelay/backoff.hpp"
@@ -27,7 +28,10 @@ namespace stockrelay::sidecar {
 struct WorkerOptions {
     std::string dsn;
     std::string worker_id;
-    std::chrono::seconds lease{60};
+    std::chrono::seconds lease{30};
+    // Fences this worker's channel (its HTTP client asks it before each call);
+    // null: no fencing (the channel was built without make_fenced_channel).
+    std::shared_ptr<LeaseGuard> guard;
     std::chrono::milliseconds poll_interval{5000};
     BackoffPolicy backoff;
 };

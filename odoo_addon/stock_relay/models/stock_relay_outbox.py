@@ -47,6 +47,7 @@ class StockRelayOutbox(models.Model):
     trigger = fields.Selection(TRIGGERS, readonly=True)
     state = fields.Selection(STATES, readonly=True)
     attempts = fields.Integer(readonly=True)
+    priority = fields.Integer(readonly=True, help="Claim order: live changes (1) before bulk rows such as a full sync (0).")
     next_attempt_at = fields.Datetime(string="Next Attempt", readonly=True)
     lease_until = fields.Datetime(string="Lease Until", readonly=True)
     leased_by = fields.Char(string="Leased By", readonly=True)
