@@ -264,3 +264,16 @@ def test_notify_wakes_the_sidecar_promptly(shop_factory, sidecar, db):
     outbox.wait_until(lambda: shop.available("N-1") == 2, timeout=10, interval=0.02, message="the NOTIFY-driven push")
     assert time.monotonic() - started < 5.0  # far below the 60 s poll interval
     assert proc.stop() == 0
+
+
+@pytest.mark.parametrize("version", ["2025-01", "2025-10", "2026-01", "2026-04", "2026-10"])
+def test_every_supported_api_version_lands_the_quantity(shop_factory, sidecar, db, version):
+    # 2026-01 still requires a compare unless each quantity opts out with an
+    # explicit changeFromQuantity: null (or ignoreCompareQuantity): a request
+    # without either fails every row with COMPARE_QUANTITY_REQUIRED.
+    shop = shop_factory(skus=["V-1"], channel_kw={"api_version": version})
+    shop.enqueue([(1, "V-1", "Main", 9)])
+    r = sidecar.drain_once()
+    assert "drained rows=1 done=1 failed=0" in r.stdout, r.stdout + r.stderr
+    assert shop.available("V-1") == 9
+

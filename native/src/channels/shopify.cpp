@@ -198,7 +198,7 @@ nlohmann::json set_quantities_variables(const ApiVersion& v, const std::vector<S
     json quantities = json::array();
     for (const auto& l : lines) {
         json q = {{"inventoryItemId", l.inventory_item_id}, {"locationId", l.location_id}, {"quantity", l.quantity}};
-        if (v.requires_change_from_quantity()) q["changeFromQuantity"] = nullptr;  // explicit: no CAS check
+        if (v.opts_out_with_null_change_from()) q["changeFromQuantity"] = nullptr;  // explicit: no CAS check
         quantities.push_back(std::move(q));
     }
     json input = {{"name", "available"}, {"reason", "correction"}};

@@ -67,7 +67,9 @@ const DOC_CACHE_MAX = 2000;
 // Version feature switches (versions are YYYY-MM strings, so string order is date order).
 function features(version) {
   return {
-    compareQuantityRules: version <= '2025-10',   // ignoreCompareQuantity/compareQuantity enforced
+    // A compare is required unless opted out: up to 2026-01 (COMPARE_QUANTITY_REQUIRED is
+    // still in 2026-01's enum and ignoreCompareQuantity still defaults to false there).
+    compareQuantityRules: version <= '2026-01',
     compareQuantityField: version <= '2026-01',   // field exists in the schema
     changeFrom: version >= '2026-01',             // changeFromQuantity exists, checked when non-null
     idempotentDirective: version >= '2026-01',
@@ -552,7 +554,9 @@ function inventorySetQuantities(_src, args, ctx, info) {
         return;
       }
       const current = level && SETTABLE_NAMES.has(input.name) ? level.q[input.name] : 0;
-      if (f.compareQuantityRules && !ignoreCompare) {
+      // 2026-01's schema: "opt out by explicitly passing in a null value to changeFromQuantity".
+      const explicitChangeFrom = f.changeFrom && Object.prototype.hasOwnProperty.call(q, 'changeFromQuantity');
+      if (f.compareQuantityRules && !ignoreCompare && !explicitChangeFrom) {
         if (q.compareQuantity == null) {
           err('COMPARE_QUANTITY_REQUIRED', p.concat('compareQuantity'),
             'The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity.');

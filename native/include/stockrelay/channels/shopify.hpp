@@ -40,6 +40,10 @@ struct ApiVersion {
 
     // <= 2025-10: quantities need compareQuantity unless ignoreCompareQuantity: true.
     bool needs_ignore_compare_quantity() const { return *this <= ApiVersion{2025, 10}; }
+    // >= 2026-01: the compare check is skipped by an explicit changeFromQuantity: null
+    // (2026-01 still requires a compare unless opted out; its schema deprecates
+    // ignoreCompareQuantity in favour of the null).
+    bool opts_out_with_null_change_from() const { return *this >= ApiVersion{2026, 1}; }
     // >= 2026-04: every quantity must carry changeFromQuantity (null = no check).
     bool requires_change_from_quantity() const { return *this >= ApiVersion{2026, 4}; }
     // >= 2026-04: inventory mutations must carry @idempotent(key:).
