@@ -277,3 +277,38 @@ def test_every_supported_api_version_lands_the_quantity(shop_factory, sidecar, d
     assert "drained rows=1 done=1 failed=0" in r.stdout, r.stdout + r.stderr
     assert shop.available("V-1") == 9
 
+
+def test_a_moved_sku_is_resolved_again_once_its_cache_entry_is_older_than_the_channel_allows(shop_factory, sidecar, db):
+    shop = shop_factory(skus=["MOVE", "OTHER"])
+    shop.enqueue([(1, "MOVE", "Main", 3)])
+    assert "done=1" in sidecar.drain_once().stdout
+    old, other = shop.seeded["variants"]["MOVE"], shop.seeded["variants"]["OTHER"]
+    # In Shopify the SKU moves to another variant. Shopify's answer to a set
+    # cannot tell (it names the inventory item, not the SKU): the cache's age bounds the damage.
+    shop.emu.rename_sku(old["variantId"], "MOVE-retired")
+    shop.emu.rename_sku(other["variantId"], "MOVE")
+    db.query("UPDATE stock_relay_sku_cache SET resolved_at = resolved_at - interval '61 minutes' "
+             "WHERE channel_id = %s", (shop.channel_id,))
+    shop.enqueue([(1, "MOVE", "Main", 8)])
+    r = sidecar.drain_once()
+    assert "drained rows=1 done=1" in r.stdout, r.stdout + r.stderr
+    assert shop.available("MOVE") == 8            # the variant carrying the SKU now
+    assert shop.available("MOVE-retired") == 3    # untouched
+    assert db.query("SELECT remote_id FROM stock_relay_sku_cache WHERE channel_id = %s AND sku = 'MOVE'",
+                    (shop.channel_id,)) == [(other["inventoryItemId"],)]
+    resolves = [q for q in shop.emu.requests() if q["operationName"] == "ResolveSkus"]
+    assert len(resolves) == 2
+
+
+def test_a_fresh_cache_entry_is_trusted_and_max_age_zero_resolves_on_every_push(shop_factory, sidecar, db):
+    shop = shop_factory(skus=["AGE"])
+    for q in (1, 2):
+        shop.enqueue([(1, "AGE", "Main", q)])
+        assert "done=1" in sidecar.drain_once().stdout
+    resolves = lambda: len([q for q in shop.emu.requests() if q["operationName"] == "ResolveSkus"])  # noqa: E731
+    assert resolves() == 1
+    outbox.update_channel(db.conn, shop.channel_id, sku_cache_max_age_seconds=0)
+    shop.enqueue([(1, "AGE", "Main", 3)])
+    assert "done=1" in sidecar.drain_once().stdout
+    assert resolves() == 2 and shop.available("AGE") == 3
+

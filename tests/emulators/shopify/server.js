@@ -313,6 +313,24 @@ class Store {
     return created;
   }
 
+  // The merchant edits a variant's SKU in the admin (the SKU moves to it or off it).
+  renameSku(variantId, sku) {
+    const variant = this.variants.get(variantId);
+    if (!variant) throw new Error(`no variant ${variantId}`);
+    if (variant.sku !== null) {
+      const ids = (this.skuIndex.get(variant.sku) || []).filter((id) => id !== variant.id);
+      if (ids.length) this.skuIndex.set(variant.sku, ids); else this.skuIndex.delete(variant.sku);
+    }
+    variant.sku = sku == null ? null : String(sku);
+    this.items.get(variant.inventoryItemId).sku = variant.sku;
+    if (variant.sku !== null) {
+      if (!this.skuIndex.has(variant.sku)) this.skuIndex.set(variant.sku, []);
+      this.skuIndex.get(variant.sku).push(variant.id);
+    }
+    variant.updatedAt = nowIso();
+    return { sku: variant.sku, variantId: variant.id, inventoryItemId: variant.inventoryItemId };
+  }
+
   levelKey(itemId, locId) { return `${itemId}|${locId}`; }
   getLevel(itemId, locId) { return this.levels.get(this.levelKey(itemId, locId)) || null; }
   ensureLevel(item, loc) {
@@ -1312,6 +1330,7 @@ async function handleControl(emu, req, res, name) {
       }
       return send(res, 200, out);
     }
+    if (name === 'rename' && req.method === 'POST') return send(res, 200, emu.store.renameSku(payload.variantId, payload.sku));
     if (name === 'state' && req.method === 'GET') return send(res, 200, emu.store.snapshot());
     if (name === 'history' && req.method === 'GET') return send(res, 200, emu.store.historyDump());
     if (name === 'requests' && req.method === 'GET') return send(res, 200, { requests: emu.requests });
