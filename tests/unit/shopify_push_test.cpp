@@ -319,7 +319,10 @@ TEST(ShopifyPush, WholeFlow) {
     ASSERT_EQ(sent.size(), 5u);
     EXPECT_EQ(sent[0].op(), "ResolveSkus");
     EXPECT_EQ(sent[0].variables["q"], "sku:'A' OR sku:'B' OR sku:'C' OR sku:'E' OR sku:'F' OR sku:'G'");
-    EXPECT_GE(sent[0].variables["first"].get<int>(), 12);
+    EXPECT_EQ(sent[0].variables["first"].get<int>(), 6);  // page size = the SKUs asked (was 2x)
+    // Only the fields resolution uses: no product, no inventory item SKU.
+    EXPECT_EQ(sent[0].query.find("product {"), std::string::npos);
+    EXPECT_NE(sent[0].query.find("inventoryItem { id tracked }"), std::string::npos);
 
     EXPECT_EQ(sent[1].op(), "SetQty");
     const json& in1 = sent[1].variables["input"];
@@ -607,14 +610,15 @@ TEST(ShopifyPush, PreviousAttemptFailedGetsAFreshKeyForTheSamePayload) {
 
 TEST(ShopifyPush, SmallBucketsGetSmallerSkuSearches) {
     Harness h;
-    h.reply(data({{"shop", {{"name", "Tiny"}}}}, cost(1, 200, 200, 1000)));
+    h.reply(data({{"shop", {{"name", "Tiny"}}}}, cost(1, 60, 60, 1000)));
     ASSERT_TRUE(h.channel->test_connection());
     std::vector<PushItem> items;
     for (int i = 0; i < 40; ++i) items.push_back(item(i + 1, "T" + std::to_string(i), L1, 1));
-    for (int k = 0; k < 3; ++k) h.reply(data(variants_page(json::array()), cost(10, 200, 200, 1000)));
+    for (int k = 0; k < 4; ++k) h.reply(data(variants_page(json::array()), cost(10, 60, 60, 1000)));
     auto rep = h.channel->push(items);
-    ASSERT_EQ(h.sent().size(), 4u);  // (200/2 - 2) / 6 = 16 SKUs per search: 16 + 16 + 8
-    EXPECT_EQ(h.sent()[1].variables["first"], 32);
-    EXPECT_EQ(h.sent()[3].variables["first"], 16);
+    ASSERT_EQ(h.sent().size(), 5u);  // (60/2 - 3) / 2 = 13 SKUs per search: 13 + 13 + 13 + 1
+    EXPECT_EQ(h.sent()[1].variables["first"], 13);
+    EXPECT_EQ(h.sent()[4].variables["first"], 1);
     for (const auto& o : rep.items) EXPECT_EQ(code_of(o), "sku_not_found");
 }
+

@@ -156,7 +156,7 @@ std::string_view lookup_document() {
 std::string_view resolve_document() {
     return R"(query ResolveSkus($q: String!, $first: Int!, $after: String) {
   productVariants(first: $first, after: $after, query: $q) {
-    nodes { id sku product { id } inventoryItem { id tracked sku } }
+    nodes { id sku inventoryItem { id tracked } }
     pageInfo { hasNextPage endCursor }
   }
 })";

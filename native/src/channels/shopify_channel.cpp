@@ -64,7 +64,6 @@ struct Call {
 
 struct Variant {
     std::string variant_id;
-    std::string product_id;
     std::string item_id;
     bool tracked = true;
 };
@@ -341,15 +340,16 @@ private:
     void resolve(const std::vector<PushItem>& items, const std::vector<std::string>& skus,
                  const std::unordered_map<std::string, std::vector<std::size_t>>& rows_by_sku, PushReport& rep,
                  std::vector<Pending>& ready, CallState& st) {
-        // A search for n SKUs asks for 2n variants at ~3 points each; keep it well
-        // inside the bucket this shop reported (small buckets would never fit 50).
+        // A search for n SKUs asks for n variants (a duplicate SKU spills onto a
+        // next page) at 2 points each plus 3; keep it well inside the bucket
+        // this shop reported (small buckets would never fit 50).
         std::size_t per_query = sh::kMaxSkusPerQuery;
         if (bucket_.known() && bucket_.maximum() > 0)
-            per_query = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(0.0, (bucket_.maximum() / 2 - 2) / 6)), 1,
+            per_query = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(0.0, (bucket_.maximum() / 2 - 3) / 2)), 1,
                                                 sh::kMaxSkusPerQuery);
         for (const auto& chunk : sh::chunk_skus(skus, per_query)) {
             const std::string q = sh::sku_search_query(chunk);
-            const std::size_t first = std::min<std::size_t>(sh::kMaxBatch, std::max<std::size_t>(2, 2 * chunk.size()));
+            const std::size_t first = std::min<std::size_t>(sh::kMaxBatch, chunk.size());
             const std::set<std::string> wanted(chunk.begin(), chunk.end());
             std::map<std::string, std::vector<Variant>> found;
             std::optional<Error> failure;
@@ -359,7 +359,7 @@ private:
             for (int page = 0; page < kMaxResolvePages; ++page) {
                 json vars = {{"q", q}, {"first", first}, {"after", after}};
                 request_excerpt = trim(vars.dump());
-                auto c = graphql("ResolveSkus", sh::resolve_document(), vars, 2.0 + 3.0 * static_cast<double>(first), st,
+                auto c = graphql("ResolveSkus", sh::resolve_document(), vars, 3.0 + 2.0 * static_cast<double>(first), st,
                                  fmt::format("ResolveSkus/{}", first));
                 http_status = c.http_status;
                 response_excerpt = c.response_excerpt;
@@ -378,7 +378,7 @@ private:
                 for (const auto& n : *nodes) {
                     const json* s = at(n, {"sku"});
                     if (!s || !s->is_string() || !wanted.count(s->get<std::string>())) continue;
-                    Variant v{str_at(n, {"id"}), str_at(n, {"product", "id"}), str_at(n, {"inventoryItem", "id"}), true};
+                    Variant v{str_at(n, {"id"}), str_at(n, {"inventoryItem", "id"}), true};
                     const json* tracked = at(n, {"inventoryItem", "tracked"});
                     v.tracked = !tracked || !tracked->is_boolean() || tracked->get<bool>();
                     auto& list = found[s->get<std::string>()];
@@ -420,7 +420,7 @@ private:
                     } else {
                         Resolution r;
                         r.remote_id = hits.front().item_id;
-                        r.extra = json{{"variant_id", hits.front().variant_id}, {"product_id", hits.front().product_id}};
+                        r.extra = json{{"variant_id", hits.front().variant_id}};
                         res = std::move(r);
                     }
                 }

@@ -74,7 +74,9 @@ std::string location_gid(std::string_view key);
 std::string_view shop_document();
 std::string_view locations_document();
 std::string_view lookup_document();    // productVariants(first: 2) + levels for display
-std::string_view resolve_document();   // productVariants(first: $first, after: $after), paginated
+// productVariants(first: $first, after: $after), paginated; only the fields
+// resolution uses (variant id, SKU, inventory item id and tracked): 2 points a variant.
+std::string_view resolve_document();
 std::string set_quantities_document(const ApiVersion& v);   // SetQty, or SetQtyIdem on 2026-04+
 std::string activate_document(const ApiVersion& v);         // Activate (+ @idempotent on 2026-04+)
 
