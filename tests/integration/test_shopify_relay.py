@@ -312,3 +312,16 @@ def test_a_fresh_cache_entry_is_trusted_and_max_age_zero_resolves_on_every_push(
     assert "done=1" in sidecar.drain_once().stdout
     assert resolves() == 2 and shop.available("AGE") == 3
 
+
+def test_a_user_error_naming_no_row_fails_no_row(shop_factory, sidecar, db):
+    shop = shop_factory(skus=["P-1", "P-2", "P-3", "P-4"])
+    shop.enqueue([(k, f"P-{k}", "Main", 10 + k) for k in range(1, 5)])
+    assert "done=4" in sidecar.drain_once().stdout  # warm the cache
+    body = {"data": {"inventorySetQuantities": {"inventoryAdjustmentGroup": None, "userErrors": [
+        {"code": "INTERNAL_ERROR", "field": None, "message": "Something went wrong, please retry"}]}}}
+    shop.emu.faults([{"operation": "inventorySetQuantities", "action": "status", "status": 200, "body": body,
+                      "times": 1}])
+    shop.enqueue([(k, f"P-{k}", "Main", 20 + k) for k in range(1, 5)])
+    r = sidecar.drain_once()
+    assert "drained rows=4 done=4 failed=0" in r.stdout, r.stdout + r.stderr
+    assert [shop.available(f"P-{k}") for k in range(1, 5)] == [21, 22, 23, 24]

@@ -622,3 +622,71 @@ TEST(ShopifyPush, SmallBucketsGetSmallerSkuSearches) {
     for (const auto& o : rep.items) EXPECT_EQ(code_of(o), "sku_not_found");
 }
 
+namespace {
+// Answers every SetQty with a userError naming no input element when the
+// call includes `poison`, else applies it (as Shopify would: all or nothing).
+Reply refuse_calls_with(const std::string& poison, json field = nullptr) {
+    return [poison, field](const Sent& s) -> Result<http::Response> {
+        for (const auto& q : s.variables["input"]["quantities"])
+            if (q["inventoryItemId"] == poison)
+                return resp(200, json{{"data", set_errors(json::array({{{"code", "SOMETHING_NEW"},
+                                                                        {"field", field},
+                                                                        {"message", "The shop cannot say which item"}}}))},
+                                      {"extensions", cost()}}
+                                     .dump());
+        return resp(200, json{{"data", set_ok()}, {"extensions", cost()}}.dump());
+    };
+}
+}  // namespace
+
+TEST(ShopifyPush, AUserErrorNamingNoRowIsIsolatedAndOnlyItsRowFails) {
+    Harness h;
+    for (int k = 0; k < 40; ++k) h.reply(refuse_calls_with("gid://shopify/InventoryItem/5"));
+    std::vector<PushItem> items;
+    for (int i = 1; i <= 8; ++i)
+        items.push_back(item(i, "S" + std::to_string(i), L1, i, "gid://shopify/InventoryItem/" + std::to_string(i)));
+    auto rep = h.channel->push(items);
+    for (int i = 1; i <= 8; ++i) {
+        const auto& o = rep.items[static_cast<std::size_t>(i - 1)];
+        if (i != 5) {
+            EXPECT_EQ(code_of(o), "ok") << i << ": " << o.error->message;
+            continue;
+        }
+        // An unknown code: transient until proven otherwise, with the shop's words.
+        EXPECT_EQ(code_of(o), "transient");
+        EXPECT_NE(o.error->message.find("SOMETHING_NEW"), std::string::npos) << o.error->message;
+        EXPECT_NE(o.error->message.find("The shop cannot say which item"), std::string::npos);
+        // The excerpts show the call it was alone in and Shopify's answer to it.
+        EXPECT_NE(o.request_excerpt.find("InventoryItem/5"), std::string::npos);
+        EXPECT_EQ(o.request_excerpt.find("element"), std::string::npos) << o.request_excerpt;
+        EXPECT_NE(o.response_excerpt.find("SOMETHING_NEW"), std::string::npos);
+    }
+    // Halving: 1 + 2 + 2 + 2 calls, not one per row.
+    EXPECT_EQ(h.sent().size(), 7u);
+}
+
+TEST(ShopifyPush, AnUnknownPerRowCodeIsTransientWithTheShopsText) {
+    Harness h;
+    h.reply(data(set_errors(json::array({user_error("BRAND_NEW_RULE", 1, "quantity", "Not today")}))));
+    h.reply(data(set_ok()));
+    auto rep = h.channel->push({item(1, "A", L1, 5, "gid://shopify/InventoryItem/1"),
+                                item(2, "B", L1, 6, "gid://shopify/InventoryItem/2")});
+    EXPECT_EQ(code_of(rep.items[0]), "ok");
+    ASSERT_EQ(code_of(rep.items[1]), "transient");
+    EXPECT_NE(rep.items[1].error->message.find("BRAND_NEW_RULE: Not today"), std::string::npos)
+        << rep.items[1].error->message;
+    EXPECT_NE(rep.items[1].response_excerpt.find("BRAND_NEW_RULE"), std::string::npos);
+}
+
+TEST(ShopifyPush, AnErrorOnTheCallsOwnFieldsFailsEveryRowWithoutHalving) {
+    Harness h;
+    for (int k = 0; k < 10; ++k)
+        h.reply(refuse_calls_with("gid://shopify/InventoryItem/1", json::array({"input", "reason"})));
+    auto rep = h.channel->push({item(1, "A", L1, 5, "gid://shopify/InventoryItem/1"),
+                                item(2, "B", L1, 6, "gid://shopify/InventoryItem/2")});
+    for (const auto& o : rep.items) {
+        EXPECT_EQ(code_of(o), "permanent");
+        EXPECT_NE(o.error->message.find("SOMETHING_NEW"), std::string::npos);
+    }
+    EXPECT_EQ(h.sent().size(), 1u);
+}
