@@ -497,46 +497,50 @@ private:
                                             status));
                 continue;
             }
-            if (auto err = a->find("error"); err != a->end() && err->is_object()) {
-                o.response_excerpt = redact(http::excerpt(a->dump(), 1000));
-                auto code = str_at(*err, "code");
-                auto msg = str_at(*err, "message");
-                int st = 0;
-                if (auto d = err->find("data"); d != err->end() && d->is_object() && d->contains("status") &&
-                                                 (*d)["status"].is_number_integer())
-                    st = (*d)["status"].get<int>();
-                o.http_status = st ? st : status;
-                if (is_invalid_id_code(code)) {
-                    stale.push_back({t, fmt::format("#{} is gone", t.res.remote_id)});
-                    continue;
-                }
-                ErrorCode ec = st >= 500 ? ErrorCode::transient
-                               : (st == 401 || st == 403) ? ErrorCode::auth
-                                                          : ErrorCode::rejected;
-                fail(rep, t.idx, make_error(ec, redact(fmt::format("WooCommerce refused the update of #{} (SKU '{}'): {}: {}",
-                                                                   t.res.remote_id, items[t.idx].sku, code, msg)),
-                                            o.http_status));
-                continue;
-            }
-            json shown_answer = json::object();
-            for (const char* f : {"id", "sku", "status", "manage_stock", "stock_quantity", "stock_status"})
-                if (a->contains(f)) shown_answer[f] = (*a)[f];
-            o.response_excerpt = redact(http::excerpt(shown_answer.dump(), 1000));
-            if (auto why = mismatch(*a, t, items[t.idx].sku); !why.empty()) {
-                // The write landed on an item that is not the SKU's any more:
-                // the row is not done. Say which item took the quantity.
-                log::warn("woocommerce {}: wrote stock_quantity {} for SKU '{}', but {}", home_,
-                          items[t.idx].quantity, items[t.idx].sku, why);
-                stale.push_back({t, why});
-                continue;
-            }
-            if (auto q = a->find("stock_quantity"); q != a->end() && q->is_number() &&
-                                                     q->get<std::int64_t>() != items[t.idx].quantity)
-                fail(rep, t.idx, make_error(ErrorCode::rejected,
-                                            fmt::format("WooCommerce kept stock_quantity {} for #{} instead of {}",
-                                                        q->get<std::int64_t>(), t.res.remote_id, items[t.idx].quantity),
-                                            status));
+            take_answer(items[t.idx], t, *a, status, rep, stale);
         }
+    }
+
+    // One item's entry in a batch answer: a per-item error, the proof that
+    // the write landed on the SKU's item, or the sign that it did not.
+    void take_answer(const PushItem& item, const Target& t, const json& a, int status, PushReport& rep,
+                     std::vector<Stale>& stale) const {
+        auto& o = rep.items[t.idx];
+        if (auto err = a.find("error"); err != a.end() && err->is_object()) {
+            o.response_excerpt = redact(http::excerpt(a.dump(), 1000));
+            auto code = str_at(*err, "code");
+            auto msg = str_at(*err, "message");
+            int st = 0;
+            if (auto d = err->find("data"); d != err->end() && d->is_object() && d->contains("status") &&
+                                             (*d)["status"].is_number_integer())
+                st = (*d)["status"].get<int>();
+            o.http_status = st ? st : status;
+            if (is_invalid_id_code(code)) {
+                stale.push_back({t, fmt::format("#{} is gone", t.res.remote_id)});
+                return;
+            }
+            ErrorCode ec = st >= 500 ? ErrorCode::transient : (st == 401 || st == 403) ? ErrorCode::auth : ErrorCode::rejected;
+            fail(rep, t.idx, make_error(ec, redact(fmt::format("WooCommerce refused the update of #{} (SKU '{}'): {}: {}",
+                                                               t.res.remote_id, item.sku, code, msg)),
+                                        o.http_status));
+            return;
+        }
+        json shown_answer = json::object();
+        for (const char* f : {"id", "sku", "status", "manage_stock", "stock_quantity", "stock_status"})
+            if (a.contains(f)) shown_answer[f] = a[f];
+        o.response_excerpt = redact(http::excerpt(shown_answer.dump(), 1000));
+        if (auto why = mismatch(a, t, item.sku); !why.empty()) {
+            // The write landed on an item that is not the SKU's any more: the
+            // row is not done. Say which item took the quantity.
+            log::warn("woocommerce {}: wrote stock_quantity {} for SKU '{}', but {}", home_, item.quantity, item.sku, why);
+            stale.push_back({t, why});
+            return;
+        }
+        if (auto q = a.find("stock_quantity"); q != a.end() && q->is_number() && q->get<std::int64_t>() != item.quantity)
+            fail(rep, t.idx, make_error(ErrorCode::rejected,
+                                        fmt::format("WooCommerce kept stock_quantity {} for #{} instead of {}",
+                                                    q->get<std::int64_t>(), t.res.remote_id, item.quantity),
+                                        status));
     }
 
     Config cfg_;
