@@ -41,10 +41,10 @@ constexpr auto fail = &detail::fail<how_fail>;
 constexpr std::string_view kBatchPath = "/admin/inventory-items/location-levels/batch";
 constexpr std::string_view kItemFields =
     "id,sku,title,location_levels.location_id,location_levels.stocked_quantity,location_levels.reserved_quantity";
-constexpr int kPageSize = 200;
+constexpr int kPageSize = 500;  // Medusa has no maximum; a 250-SKU lookup fits one page
 constexpr int kMaxPages = 50;
-// Each SKU costs its encoded length plus "sku%5B%5D=" and "&", at most 1800 per call.
-const detail::SkuChunking kLookupChunking{medusa::kSkusPerLookup, 1800, 12, std::nullopt};
+// Each SKU costs its encoded length plus "sku%5B%5D=" and "&", at most 8000 per call (Node takes 16 kB of headers).
+const detail::SkuChunking kLookupChunking{medusa::kSkusPerLookup, 8000, 12, std::nullopt};
 
 bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
 
