@@ -371,3 +371,36 @@ def test_a_trashed_product_is_no_target_and_the_recreated_one_gets_the_stock(woo
     assert "failed=1" in r.stdout, r.stdout + r.stderr
     (row,) = outbox.rows(db.conn, state="failed")
     assert row["error_code"] == "sku_not_found", row
+
+
+# --------------------------------------------------------------------------- wrong site
+def test_a_channel_pointed_at_a_site_that_is_not_woocommerce_is_told_so(db, sidecar):
+    import http.server
+
+    class NotWordPress(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - a static site: 404 pages for /wp-json/ and /?rest_route=/
+            body = b"<html><body>Not Found</body></html>"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotWordPress)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cid = outbox.add_channel(db.conn, name="Not a shop", channel_type="woocommerce",
+                                 base_url=f"http://127.0.0.1:{server.server_port}",
+                                 credentials={"consumer_key": "ck_" + "0" * 40, "consumer_secret": "cs_" + "0" * 40})
+        r = sidecar.check()
+        assert r.returncode == 1
+        line = next(l for l in r.stdout.splitlines() if l.startswith(f"channel {cid} "))
+        assert ": FAIL config" in line, line
+        assert f"http://127.0.0.1:{server.server_port} is not a WooCommerce store" in line, line
+        assert "permalinks" not in line, line
+    finally:
+        server.shutdown()
+        server.server_close()
