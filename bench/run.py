@@ -150,17 +150,29 @@ def fig_drain(env, a):
 
     # Cold: the SKU cache is empty, every SKU is looked up (productVariants search, 50 SKUs a query).
     cold_runs = a.cold_runs
-    rates = []
+    rates, costs = [], []
     for k in range(cold_runs):
         db.query("DELETE FROM stock_relay_sku_cache")
         load(100 + k)
+        seen = max((q["seq"] for q in env.shopify.requests()), default=0)
         secs, usages, texts = timed_drain(sc, 1, timeout=1800)
         check_done()
         rates.append(n / secs)
-        log(f"drain cold run {k + 1}: {secs:.2f} s, {n / secs:,.0f} items/s")
+        costs.append(resolve_cost(env.shopify, seen, n))
+        log(f"drain cold run {k + 1}: {secs:.2f} s, {n / secs:,.0f} items/s, SKU lookups cost "
+            f"{costs[-1][0]:.2f} requested / {costs[-1][1]:.2f} actual points per SKU")
     row(f"1. Drain throughput, cold (SKU resolution included, {n:,} rows)", fmt_rate(median(rates)), "",
         f"{cold_runs} run(s): " + ", ".join(f"{r:,.0f}" for r in rates))
+    row("1. Cold resync: Shopify query cost of SKU resolution per SKU",
+        f"{median([c[0] for c in costs]):.2f} pts requested, {median([c[1] for c in costs]):.2f} actual", "",
+        "ResolveSkus (productVariants search) points / SKUs; the bucket is charged the requested cost up front")
     env.drop(db)
+
+
+def resolve_cost(emu, after_seq, skus):
+    """(requested, actual) query-cost points per SKU spent by ResolveSkus calls after request `after_seq`."""
+    calls = [q for q in emu.requests() if q["seq"] > after_seq and q["operationName"] == "ResolveSkus"]
+    return (sum(q["requestedCost"] or 0 for q in calls) / skus, sum(q["actualCost"] or 0 for q in calls) / skus)
 
 
 # ----------------------------------------------------------------------------- latency

@@ -135,6 +135,18 @@ CREATE TABLE IF NOT EXISTS stock_relay_sku_cache (
     PRIMARY KEY (channel_id, sku)
 );
 
+-- ---- v2 (i10-channels): SKU cache revalidation --------------------------
+-- A cached SKU -> shop item mapping is trusted for at most this many seconds;
+-- the next push of an older entry re-resolves the SKU in the same batched
+-- lookup as the uncached ones (a SKU moved to another shop item is found
+-- within this bound even when the shop's answers cannot tell). 0 = resolve on
+-- every push.
+ALTER TABLE stock_relay_channel ADD COLUMN IF NOT EXISTS sku_cache_max_age_seconds integer NOT NULL DEFAULT 3600;
+ALTER TABLE stock_relay_channel DROP CONSTRAINT IF EXISTS stock_relay_channel_sku_cache_max_age_check;
+ALTER TABLE stock_relay_channel ADD CONSTRAINT stock_relay_channel_sku_cache_max_age_check
+    CHECK (sku_cache_max_age_seconds >= 0);
+-- ---- end v2 (i10-channels) ----------------------------------------------
+
 -- Per-product commit clock. Every transaction that enqueues for a product
 -- bumps its row first; under REPEATABLE READ (Odoo's isolation) two concurrent
 -- transactions touching the same product therefore conflict, the later one

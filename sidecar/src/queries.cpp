@@ -131,13 +131,15 @@ std::optional<std::chrono::milliseconds> next_due(pg::Connection& conn, std::int
 }
 
 std::map<std::string, CachedSku> load_cache(pg::Connection& conn, std::int64_t channel_id,
-                                            const std::vector<std::string>& skus) {
+                                            const std::vector<std::string>& skus, std::chrono::seconds max_age) {
     std::map<std::string, CachedSku> out;
     if (skus.empty()) return out;
     auto r = conn.exec(
-        "SELECT sku, remote_id, parent_id, extra::text, product_id FROM stock_relay_sku_cache "
+        "SELECT sku, remote_id, parent_id, extra::text, product_id, "
+        "       resolved_at <= (now() AT TIME ZONE 'UTC') - make_interval(secs => $3::bigint) "
+        "  FROM stock_relay_sku_cache "
         "WHERE channel_id = $1::integer AND sku = ANY($2::varchar[])",
-        pg::Params().add(channel_id).add(pg::text_array(skus)));
+        pg::Params().add(channel_id).add(pg::text_array(skus)).add(static_cast<std::int64_t>(max_age.count())));
     for (int i = 0; i < r.rows(); ++i) {
         CachedSku c;
         c.resolution.remote_id = r.str(i, 1);
@@ -146,6 +148,7 @@ std::map<std::string, CachedSku> load_cache(pg::Connection& conn, std::int64_t c
         if (c.resolution.extra.is_discarded() || !c.resolution.extra.is_object())
             c.resolution.extra = nlohmann::json::object();
         if (!r.is_null(i, 4)) c.owner = r.i64(i, 4);
+        c.expired = r.boolean(i, 5);
         out.emplace(r.str(i, 0), std::move(c));
     }
     return out;

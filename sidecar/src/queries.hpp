@@ -70,9 +70,10 @@ std::optional<std::chrono::milliseconds> next_due(pg::Connection& conn, std::int
 struct CachedSku {
     channels::Resolution resolution;
     std::optional<std::int64_t> owner;  // the Odoo product publishing this SKU on the channel
+    bool expired = false;               // resolved longer ago than the channel trusts: look it up again
 };
 std::map<std::string, CachedSku> load_cache(pg::Connection& conn, std::int64_t channel_id,
-                                            const std::vector<std::string>& skus);
+                                            const std::vector<std::string>& skus, std::chrono::seconds max_age);
 
 // The SKU each of `products` carries on its newest row of the channel.
 std::map<std::int64_t, std::string> current_skus(pg::Connection& conn, std::int64_t channel_id,

@@ -144,7 +144,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     for (const auto& r : rows) skus.push_back(r.sku);
     std::sort(skus.begin(), skus.end());
     skus.erase(std::unique(skus.begin(), skus.end()), skus.end());
-    const auto cache = queries::load_cache(*conn, config_.id, skus);
+    const auto cache = queries::load_cache(*conn, config_.id, skus, config_.sku_cache_max_age);
     check_ownership(*conn, config_.id, rows, cache, pre_error);
 
     // One item per (sku, location): the channel takes no duplicates, so the
@@ -175,7 +175,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
         item.location_key = rows[i].location_key;
         item.quantity = quantities[i];
         item.version = rows[i].version;
-        if (auto c = cache.find(item.sku); c != cache.end()) item.cached = c->second.resolution;
+        if (auto c = cache.find(item.sku); c != cache.end() && !c->second.expired) item.cached = c->second.resolution;
         items.push_back(std::move(item));
         item_row.push_back(i);
     }

@@ -69,6 +69,10 @@ class ShopifyEmulator(EmulatorProcess):
         """Create locations and products; returns ``{locations: {name: gid}, variants: {sku: {...ids}}}``."""
         return self.control("POST", "seed", {"locations": list(locations), "products": list(products)})
 
+    def rename_sku(self, variant_id: str, sku):
+        """The merchant sets a variant's SKU in the admin (None clears it)."""
+        return self.control("POST", "rename", {"variantId": variant_id, "sku": sku})
+
     def state(self):
         """``{available: {sku: {locationGid: n}}, levels: {sku: {locationGid: {name: n}}}, items, locations}``."""
         return self.control("GET", "state")

@@ -128,7 +128,7 @@ def split_operations(text):
 def set_input(shop, quantities, version="2025-10", **extra):
     inp = {"name": "available", "reason": "correction", "referenceDocumentUri": "gid://stockrelay/Push/1",
            "quantities": quantities}
-    if version <= "2025-10" and "ignoreCompareQuantity" not in extra:
+    if version <= "2026-01" and "ignoreCompareQuantity" not in extra:
         inp["ignoreCompareQuantity"] = True
     inp.update(extra)
     return inp
@@ -384,6 +384,21 @@ def test_change_from_quantity_2026_01(shop):
     body = set_qty(shop, "2026-01", [q(shop, "A-1", 6, changeFromQuantity=None), q(shop, "B 2", 2)])
     assert body["data"]["inventorySetQuantities"]["userErrors"] == []   # null / absent: no check, no directive needed
     body = set_qty(shop, "2026-01", [q(shop, "A-1", 7, changeFromQuantity=6)])
+    assert body["data"]["inventorySetQuantities"]["userErrors"] == []
+    assert available(shop, "A-1") == 7
+
+
+def test_2026_01_still_requires_an_opt_out_of_the_compare(shop):
+    # 2026-01's schema keeps COMPARE_QUANTITY_REQUIRED and ignoreCompareQuantity (default false)
+    # and names an explicit changeFromQuantity: null as the new opt-out.
+    body = set_qty(shop, "2026-01", [q(shop, "A-1", 6)], ignoreCompareQuantity=False)
+    errs = body["data"]["inventorySetQuantities"]["userErrors"]
+    assert [(e["code"], e["field"]) for e in errs] == [
+        ("COMPARE_QUANTITY_REQUIRED", ["input", "quantities", "0", "compareQuantity"])]
+    assert available(shop, "A-1") == 5
+    body = set_qty(shop, "2026-01", [q(shop, "A-1", 6, changeFromQuantity=None)], ignoreCompareQuantity=False)
+    assert body["data"]["inventorySetQuantities"]["userErrors"] == []
+    body = set_qty(shop, "2026-01", [q(shop, "A-1", 7)], ignoreCompareQuantity=True)
     assert body["data"]["inventorySetQuantities"]["userErrors"] == []
     assert available(shop, "A-1") == 7
 

@@ -87,16 +87,14 @@ def test_rows_reach_medusa_creating_and_updating_levels(medusa_shop, sidecar, db
     assert "drained rows=4 done=4 failed=0 retried=0" in r.stdout, drained(r)
     assert shop.level(a) == 7 and shop.level(b) == 0
     assert shop.level(c, "Backroom") == 42 and shop.level(a, "Backroom") == 3
-    cached = {sku: (rid, extra) for sku, rid, extra in db.query(
-        "SELECT sku, remote_id, extra FROM stock_relay_sku_cache WHERE channel_id = %s", (shop.channel_id,))}
-    assert cached[a][0] == shop.items[a]
-    assert sorted(cached[a][1]["levels"]) == sorted(shop.locations.values())
+    cached = dict(db.query("SELECT sku, remote_id FROM stock_relay_sku_cache WHERE channel_id = %s", (shop.channel_id,)))
+    assert cached == {s: shop.items[s] for s in (a, b, c)}
     done = outbox.rows(db.conn, state="done")
     assert all(x["last_http_status"] == 200 and "stocked_quantity" in x["request_excerpt"] for x in done)
     secret = shop.srv.secret_key
     assert all(secret not in (x["request_excerpt"] + x["response_excerpt"]) for x in done)
     assert secret not in drained(r)
-    # Next push: levels known from the cache, straight to the batch endpoint.
+    # Next push: the cached items are read again (levels and reservations) and set.
     shop.enqueue([(2, b, "Main", 5), (3, c, "Main", 6)])
     r = sidecar.drain_once()
     assert "drained rows=2 done=2" in r.stdout, drained(r)
@@ -252,7 +250,8 @@ def test_an_all_or_nothing_failure_is_bisected_and_the_good_rows_land(medusa_sho
     for s in skus:  # levels exist: every op is an update
         shop.srv.set_level(s, shop.locations["Main"], 0)
     # Two rows whose cached inventory item no longer exists in Medusa (their SKU
-    # neither): the batch endpoint refuses the whole call for them.
+    # neither): every push reads its SKUs first, so they fail before the batch
+    # (which would refuse the whole call for them) and the good rows land.
     ghosts = ["M-GHOST-1", "M-GHOST-2"]
     for g in ghosts:
         db.query("INSERT INTO stock_relay_sku_cache (channel_id, sku, remote_id, extra) VALUES (%s, %s, %s, %s)",
@@ -267,7 +266,9 @@ def test_an_all_or_nothing_failure_is_bisected_and_the_good_rows_land(medusa_sho
     for g in ghosts:
         row = outbox.rows(db.conn, sku=g)[0]
         assert row["state"] == "failed" and row["error_code"] == "sku_not_found", row
-        assert row["response_excerpt"] and "does not exist" in row["response_excerpt"]
+        # The row shows the lookup that found nothing.
+        assert "GET /admin/inventory-items?" in row["request_excerpt"] and g in row["request_excerpt"], row
+        assert row["response_excerpt"].startswith("HTTP 200") and "inventory_items" in row["response_excerpt"], row
     # The stale mappings are gone from the cache.
     assert db.scalar("SELECT count(*) FROM stock_relay_sku_cache WHERE sku LIKE 'M-GHOST-%%'") == 0
 
@@ -287,3 +288,70 @@ def test_a_level_deleted_in_the_shop_is_recreated(medusa_shop, sidecar, db):
     r = sidecar.drain_once()
     assert "drained rows=1 done=1" in r.stdout, drained(r)
     assert shop.level(sku) == 8
+
+
+# --------------------------------------------------------------------------- reservations
+def level_row(srv, sku, location_id):
+    """(stocked, reserved, available) of one level, as Medusa reports it."""
+    items = srv.admin("GET", "/admin/inventory-items", query={
+        "sku": sku, "fields": "id,location_levels.location_id,location_levels.stocked_quantity,"
+                              "location_levels.reserved_quantity,location_levels.available_quantity"})["inventory_items"]
+    (lvl,) = [x for x in items[0]["location_levels"] if x["location_id"] == location_id]
+    return lvl["stocked_quantity"], lvl["reserved_quantity"], lvl["available_quantity"]
+
+
+def test_what_a_customer_can_buy_in_medusa_equals_odoos_sellable_with_a_reservation(medusa_shop, sidecar, db):
+    shop = medusa_shop(["R"])
+    sku = shop.sku["R"]
+    loc = shop.locations["Main"]
+    shop.enqueue([(1, sku, "Main", 10)])
+    assert "done=1" in sidecar.drain_once().stdout
+    assert level_row(shop.srv, sku, loc) == (10, 0, 10)
+    # A Medusa order reserves 3; Odoo (having imported it) now says 7 can be sold.
+    shop.srv.admin("POST", "/admin/reservations", {"inventory_item_id": shop.items[sku], "location_id": loc,
+                                                   "quantity": 3, "description": "order #1"})
+    assert level_row(shop.srv, sku, loc) == (10, 3, 7)
+    shop.enqueue([(1, sku, "Main", 7)])
+    r = sidecar.drain_once()
+    assert "drained rows=1 done=1" in r.stdout, drained(r)
+    # Publishing 7 as stocked would leave 4 buyable: the reservation counted twice.
+    assert level_row(shop.srv, sku, loc) == (10, 3, 7)
+    shop.enqueue([(1, sku, "Main", 0)])
+    assert "done=1" in sidecar.drain_once().stdout
+    assert level_row(shop.srv, sku, loc) == (3, 3, 0)
+
+
+def test_a_stock_location_deleted_after_start_gets_no_orphan_level(medusa_shop, sidecar, db):
+    shop = medusa_shop(["L"], locations=("Main", "Gone"))
+    sku = shop.sku["L"]
+    proc = sidecar.start("--poll-interval", "0.5")
+    shop.enqueue([(1, sku, "Main", 4)])  # the running daemon reads the shop's locations
+    outbox.wait_until(lambda: outbox.settled(db.conn), timeout=60, message="the first row to land")
+    assert shop.level(sku) == 4
+    shop.srv.admin("DELETE", f"/admin/stock-locations/{shop.locations['Gone']}")
+    shop.enqueue([(1, sku, "Gone", 5)])
+    outbox.wait_until(lambda: outbox.settled(db.conn), timeout=60, message="the row for the deleted location")
+    assert proc.stop() == 0
+    (row,) = outbox.rows(db.conn, state="failed")
+    assert row["error_code"] == "rejected", row
+    assert f"unknown Medusa stock location '{shop.locations['Gone']}'" in row["last_error"]
+    assert shop.locations["Gone"] not in shop.srv.levels(sku)
+
+
+# --------------------------------------------------------------------------- moved SKUs
+def test_a_sku_moved_to_another_inventory_item_is_written_there_not_to_the_cached_one(medusa_shop, sidecar, db):
+    shop = medusa_shop(["OLD", "NEW"])
+    old_sku, new_sku = shop.sku["OLD"], shop.sku["NEW"]
+    old_item, new_item = shop.items[old_sku], shop.items[new_sku]
+    shop.enqueue([(1, old_sku, "Main", 2)])
+    assert "done=1" in sidecar.drain_once().stdout
+    assert db.query("SELECT remote_id FROM stock_relay_sku_cache WHERE sku = %s", (old_sku,)) == [(old_item,)]
+    # In Medusa the SKU moves: the old item is renamed, the other item takes the SKU.
+    shop.srv.admin("POST", f"/admin/inventory-items/{old_item}", {"sku": old_sku + "-retired"})
+    shop.srv.admin("POST", f"/admin/inventory-items/{new_item}", {"sku": old_sku})
+    shop.enqueue([(1, old_sku, "Main", 9)])
+    r = sidecar.drain_once()
+    assert "drained rows=1 done=1" in r.stdout, drained(r)
+    assert shop.srv.levels(old_sku) == {shop.locations["Main"]: 9}        # the item carrying the SKU now
+    assert shop.srv.levels(old_sku + "-retired") == {shop.locations["Main"]: 2}  # untouched
+    assert db.query("SELECT remote_id FROM stock_relay_sku_cache WHERE sku = %s", (old_sku,)) == [(new_item,)]

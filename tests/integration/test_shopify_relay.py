@@ -264,3 +264,64 @@ def test_notify_wakes_the_sidecar_promptly(shop_factory, sidecar, db):
     outbox.wait_until(lambda: shop.available("N-1") == 2, timeout=10, interval=0.02, message="the NOTIFY-driven push")
     assert time.monotonic() - started < 5.0  # far below the 60 s poll interval
     assert proc.stop() == 0
+
+
+@pytest.mark.parametrize("version", ["2025-01", "2025-10", "2026-01", "2026-04", "2026-10"])
+def test_every_supported_api_version_lands_the_quantity(shop_factory, sidecar, db, version):
+    # 2026-01 still requires a compare unless each quantity opts out with an
+    # explicit changeFromQuantity: null (or ignoreCompareQuantity): a request
+    # without either fails every row with COMPARE_QUANTITY_REQUIRED.
+    shop = shop_factory(skus=["V-1"], channel_kw={"api_version": version})
+    shop.enqueue([(1, "V-1", "Main", 9)])
+    r = sidecar.drain_once()
+    assert "drained rows=1 done=1 failed=0" in r.stdout, r.stdout + r.stderr
+    assert shop.available("V-1") == 9
+
+
+def test_a_moved_sku_is_resolved_again_once_its_cache_entry_is_older_than_the_channel_allows(shop_factory, sidecar, db):
+    shop = shop_factory(skus=["MOVE", "OTHER"])
+    shop.enqueue([(1, "MOVE", "Main", 3)])
+    assert "done=1" in sidecar.drain_once().stdout
+    old, other = shop.seeded["variants"]["MOVE"], shop.seeded["variants"]["OTHER"]
+    # In Shopify the SKU moves to another variant. Shopify's answer to a set
+    # cannot tell (it names the inventory item, not the SKU): the cache's age bounds the damage.
+    shop.emu.rename_sku(old["variantId"], "MOVE-retired")
+    shop.emu.rename_sku(other["variantId"], "MOVE")
+    db.query("UPDATE stock_relay_sku_cache SET resolved_at = resolved_at - interval '61 minutes' "
+             "WHERE channel_id = %s", (shop.channel_id,))
+    shop.enqueue([(1, "MOVE", "Main", 8)])
+    r = sidecar.drain_once()
+    assert "drained rows=1 done=1" in r.stdout, r.stdout + r.stderr
+    assert shop.available("MOVE") == 8            # the variant carrying the SKU now
+    assert shop.available("MOVE-retired") == 3    # untouched
+    assert db.query("SELECT remote_id FROM stock_relay_sku_cache WHERE channel_id = %s AND sku = 'MOVE'",
+                    (shop.channel_id,)) == [(other["inventoryItemId"],)]
+    resolves = [q for q in shop.emu.requests() if q["operationName"] == "ResolveSkus"]
+    assert len(resolves) == 2
+
+
+def test_a_fresh_cache_entry_is_trusted_and_max_age_zero_resolves_on_every_push(shop_factory, sidecar, db):
+    shop = shop_factory(skus=["AGE"])
+    for q in (1, 2):
+        shop.enqueue([(1, "AGE", "Main", q)])
+        assert "done=1" in sidecar.drain_once().stdout
+    resolves = lambda: len([q for q in shop.emu.requests() if q["operationName"] == "ResolveSkus"])  # noqa: E731
+    assert resolves() == 1
+    outbox.update_channel(db.conn, shop.channel_id, sku_cache_max_age_seconds=0)
+    shop.enqueue([(1, "AGE", "Main", 3)])
+    assert "done=1" in sidecar.drain_once().stdout
+    assert resolves() == 2 and shop.available("AGE") == 3
+
+
+def test_a_user_error_naming_no_row_fails_no_row(shop_factory, sidecar, db):
+    shop = shop_factory(skus=["P-1", "P-2", "P-3", "P-4"])
+    shop.enqueue([(k, f"P-{k}", "Main", 10 + k) for k in range(1, 5)])
+    assert "done=4" in sidecar.drain_once().stdout  # warm the cache
+    body = {"data": {"inventorySetQuantities": {"inventoryAdjustmentGroup": None, "userErrors": [
+        {"code": "INTERNAL_ERROR", "field": None, "message": "Something went wrong, please retry"}]}}}
+    shop.emu.faults([{"operation": "inventorySetQuantities", "action": "status", "status": 200, "body": body,
+                      "times": 1}])
+    shop.enqueue([(k, f"P-{k}", "Main", 20 + k) for k in range(1, 5)])
+    r = sidecar.drain_once()
+    assert "drained rows=4 done=4 failed=0" in r.stdout, r.stdout + r.stderr
+    assert [shop.available(f"P-{k}") for k in range(1, 5)] == [21, 22, 23, 24]

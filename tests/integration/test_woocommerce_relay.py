@@ -314,3 +314,93 @@ def test_a_lost_answer_after_the_write_converges(woo_shop, sidecar, db):
     # retry) and applied twice, harmlessly: a push is an absolute set.
     assert shop.history("W-1") == [33, 33]
     assert shop.stock("W-1") == 33
+
+
+# --------------------------------------------------------------------------- moved SKUs
+def api(emu, method, path, body=None):
+    """One REST call as the shop's admin would make it (emulator or real site)."""
+    if isinstance(emu, RealWoo):
+        status, _, out = emu._request(method, path, body=body)
+    else:
+        status, _, out = emu.call(method, path, body=body)
+    assert 200 <= status < 300, (method, path, status, out)
+    return out
+
+
+def cached_id(db, shop, sku):
+    return db.query("SELECT remote_id FROM stock_relay_sku_cache WHERE channel_id = %s AND sku = %s",
+                    (shop.channel_id, sku))
+
+
+def test_a_sku_renamed_onto_another_product_is_written_there_not_left_on_the_cached_one(woo_shop, sidecar, db):
+    shop = woo_shop(simple=["MV-1", "MV-2"])
+    old_id, new_id = shop.ids["MV-1"], shop.ids["MV-2"]
+    shop.enqueue([(1, "MV-1", 5)])
+    assert "done=1" in sidecar.drain_once().stdout
+    assert cached_id(db, shop, "MV-1") == [(str(old_id),)]
+    # The merchant retires the old product's SKU and gives it to another product.
+    api(shop.emu, "PUT", f"/products/{old_id}", {"sku": "MV-1-retired"})
+    api(shop.emu, "PUT", f"/products/{new_id}", {"sku": "MV-1"})
+    shop.enqueue([(1, "MV-1", 9)])
+    r = sidecar.drain_once()
+    assert "drained rows=1 done=1" in r.stdout, r.stdout + r.stderr
+    assert api(shop.emu, "GET", f"/products/{new_id}")["stock_quantity"] == 9
+    assert cached_id(db, shop, "MV-1") == [(str(new_id),)]
+    # The cached id took the write before its answer showed the SKU had moved: the log says so.
+    assert f"#{old_id} now has SKU 'MV-1-retired'" in r.stdout + r.stderr
+
+
+def test_a_trashed_product_is_no_target_and_the_recreated_one_gets_the_stock(woo_shop, sidecar, db):
+    shop = woo_shop(simple=["TR-1"])
+    old_id = shop.ids["TR-1"]
+    shop.enqueue([(1, "TR-1", 4)])
+    assert "done=1" in sidecar.drain_once().stdout
+    api(shop.emu, "DELETE", f"/products/{old_id}")  # to the trash; it keeps its SKU there
+    new = api(shop.emu, "POST", "/products", {"name": "TR-1 again", "type": "simple", "sku": "TR-1",
+                                              "regular_price": "9.90"})
+    shop.enqueue([(1, "TR-1", 6)])
+    r = sidecar.drain_once()
+    assert "drained rows=1 done=1" in r.stdout, r.stdout + r.stderr
+    now = api(shop.emu, "GET", f"/products/{new['id']}")
+    assert (now["manage_stock"], now["stock_quantity"]) == (True, 6)  # found by its SKU in this push: managed
+    assert cached_id(db, shop, "TR-1") == [(str(new["id"]),)]
+    # Trashed and nothing else carries the SKU: the row fails as sku_not_found instead of "landing" in the trash.
+    api(shop.emu, "DELETE", f"/products/{new['id']}")
+    shop.enqueue([(1, "TR-1", 7)])
+    r = sidecar.drain_once()
+    assert "failed=1" in r.stdout, r.stdout + r.stderr
+    (row,) = outbox.rows(db.conn, state="failed")
+    assert row["error_code"] == "sku_not_found", row
+
+
+# --------------------------------------------------------------------------- wrong site
+def test_a_channel_pointed_at_a_site_that_is_not_woocommerce_is_told_so(db, sidecar):
+    import http.server
+
+    class NotWordPress(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - a static site: 404 pages for /wp-json/ and /?rest_route=/
+            body = b"<html><body>Not Found</body></html>"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotWordPress)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cid = outbox.add_channel(db.conn, name="Not a shop", channel_type="woocommerce",
+                                 base_url=f"http://127.0.0.1:{server.server_port}",
+                                 credentials={"consumer_key": "ck_" + "0" * 40, "consumer_secret": "cs_" + "0" * 40})
+        r = sidecar.check()
+        assert r.returncode == 1
+        line = next(l for l in r.stdout.splitlines() if l.startswith(f"channel {cid} "))
+        assert ": FAIL config" in line, line
+        assert f"http://127.0.0.1:{server.server_port} is not a WooCommerce store" in line, line
+        assert "permalinks" not in line, line
+    finally:
+        server.shutdown()
+        server.server_close()

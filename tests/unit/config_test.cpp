@@ -31,3 +31,16 @@ TEST(ChannelConfig, NamesTheBadField) {
     auto creds = Config::from_json(json{{"channel_type", "shopify"}, {"base_url", "https://x"}, {"credentials", "tok"}});
     EXPECT_NE(creds.error().message.find("'credentials' must be a JSON object"), std::string::npos);
 }
+
+TEST(ChannelConfig, SkuCacheMaxAgeDefaultsToAnHourAndMustNotBeNegative) {
+    const json base{{"channel_type", "shopify"}, {"base_url", "https://a.myshopify.com"}};
+    EXPECT_EQ(Config::from_json(base)->sku_cache_max_age.count(), 3600);
+    auto zero = base;
+    zero["sku_cache_max_age_seconds"] = 0;
+    EXPECT_EQ(Config::from_json(zero)->sku_cache_max_age.count(), 0);
+    auto negative = base;
+    negative["sku_cache_max_age_seconds"] = -5;
+    auto bad = Config::from_json(negative);
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("'sku_cache_max_age_seconds'"), std::string::npos) << bad.error().message;
+}

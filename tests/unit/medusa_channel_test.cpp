@@ -43,6 +43,7 @@ struct FakeMedusa {
     std::map<std::string, std::string> locations{{"sloc_main", "WH Main"}, {"sloc_b", "Backroom"}};
     std::map<std::string, std::string> items{{"iitem_mug", "MUG-1"}, {"iitem_tee", "TEE-S"}, {"iitem_cap", "CAP"}};
     std::map<std::pair<std::string, std::string>, std::int64_t> levels{{{"iitem_mug", "sloc_main"}, 3}};
+    std::map<std::pair<std::string, std::string>, std::int64_t> reserved;  // unfulfilled orders per level
     std::set<std::int64_t> poison;  // quantities the fake refuses (to force a 400 on a batch)
     std::vector<http::Request> requests;
     std::function<std::optional<http::Response>(const http::Request&)> fault;
@@ -108,7 +109,9 @@ struct FakeMedusa {
                 if (!skus.count(sku)) continue;
                 json lv = json::array();
                 for (const auto& [key, qty] : levels)
-                    if (key.first == id) lv.push_back(json{{"location_id", key.second}, {"stocked_quantity", qty}});
+                    if (key.first == id)
+                        lv.push_back(json{{"location_id", key.second}, {"stocked_quantity", qty},
+                                          {"reserved_quantity", reserved.count(key) ? reserved.at(key) : 0}});
                 arr.push_back(json{{"id", id}, {"sku", sku}, {"title", sku}, {"location_levels", lv}});
             }
             return reply(200, json{{"inventory_items", arr}, {"count", arr.size()}, {"offset", 0}, {"limit", 200}});
@@ -265,8 +268,11 @@ TEST(MedusaChannel, LooksUpSkusAndLevels) {
     EXPECT_EQ((*items)[0].resolution.remote_id, "iitem_mug");
     EXPECT_EQ((*items)[0].levels.at("sloc_main"), 3);
     EXPECT_NE(m->requests.back().url.find("sku%5B%5D=MUG-1&fields=id,sku,title,location_levels.location_id,"
-                                          "location_levels.stocked_quantity"),
+                                          "location_levels.stocked_quantity,location_levels.reserved_quantity"),
               std::string::npos);
+    // "Look up SKU" shows what a customer can buy: stocked minus reserved.
+    m->reserved[{"iitem_mug", "sloc_main"}] = 1;
+    EXPECT_EQ((*ch->lookup_sku("MUG-1"))[0].levels.at("sloc_main"), 2);
     auto locs = ch->list_locations();
     ASSERT_TRUE(locs);
     EXPECT_EQ(locs->size(), 2u);
@@ -285,25 +291,87 @@ TEST(MedusaChannel, CreatesMissingLevelsAndUpdatesExistingOnes) {
               (json{{"inventory_item_id", "iitem_mug"}, {"location_id", "sloc_main"}, {"stocked_quantity", 10}}));
     EXPECT_EQ((m->levels[{"iitem_mug", "sloc_b"}]), 4);
     EXPECT_EQ((m->levels[{"iitem_tee", "sloc_main"}]), 0);
-    // The cache learns the levels that now exist, the same for every row of a SKU.
+    // The cache learns the item (only the id: levels are read on every push).
     ASSERT_TRUE(rep.items[1].resolved);
-    EXPECT_EQ(rep.items[1].resolved->extra["levels"], json({"sloc_b", "sloc_main"}));
-    EXPECT_EQ(rep.items[0].resolved->extra, rep.items[1].resolved->extra);
+    EXPECT_EQ(rep.items[1].resolved->remote_id, "iitem_mug");
+    EXPECT_EQ(rep.items[1].resolved->extra, json::object());
     EXPECT_NE(rep.items[1].request_excerpt.find("\"create\""), std::string::npos);
     EXPECT_NE(rep.items[1].response_excerpt.find("\"stocked_quantity\":4"), std::string::npos);
 
-    // A stale cache in both directions: the named pair is flipped and the batch resent.
+    // Cached rows are read too: a level deleted meanwhile is created, not "updated" into a 404.
     m->levels.erase({"iitem_mug", "sloc_b"});
-    auto stale = ch->push({item(4, "MUG-1", "sloc_b", 6, Resolution{"iitem_mug", "", {{"levels", {"sloc_main", "sloc_b"}}}}),
-                           item(5, "CAP", "sloc_main", 2, Resolution{"iitem_cap", "", {{"levels", json::array()}}}),
-                           item(6, "TEE-S", "sloc_main", 8, Resolution{"iitem_tee", "", {{"levels", json::array()}}})});
-    for (const auto& o : stale.items) EXPECT_FALSE(o.error) << o.error->message;
+    auto again = ch->push({item(4, "MUG-1", "sloc_b", 6, Resolution{"iitem_mug", "", {}}),
+                           item(5, "CAP", "sloc_main", 2, Resolution{"iitem_cap", "", {}}),
+                           item(6, "TEE-S", "sloc_main", 8, Resolution{"iitem_tee", "", {}})});
+    for (const auto& o : again.items) EXPECT_FALSE(o.error) << o.error->message;
     EXPECT_EQ((m->levels[{"iitem_mug", "sloc_b"}]), 6);
     EXPECT_EQ((m->levels[{"iitem_tee", "sloc_main"}]), 8);
     EXPECT_EQ((m->levels[{"iitem_cap", "sloc_main"}]), 2);
-    EXPECT_EQ(stale.http_calls, 3);  // two flips, no bisection
-    ASSERT_TRUE(stale.items[2].resolved);
-    EXPECT_EQ(stale.items[2].resolved->extra["levels"], json({"sloc_main"}));
+    EXPECT_EQ(again.http_calls, 3);  // one lookup, the locations (a level is created), one batch
+    for (const auto& o : again.items) EXPECT_FALSE(o.resolved);  // the cache was right: nothing to write
+}
+
+// Medusa's available = stocked - reserved; Odoo's sellable is already net of
+// Odoo's reservations. stocked = sellable + reserved keeps available = sellable.
+TEST(MedusaChannel, StockedIsTheSellablePlusTheLevelsReservation) {
+    auto m = std::make_shared<FakeMedusa>();
+    m->reserved[{"iitem_mug", "sloc_main"}] = 2;
+    auto ch = make(m);
+    auto rep = ch->push({item(1, "MUG-1", "sloc_main", 10, Resolution{"iitem_mug", "", {}})});
+    ASSERT_FALSE(rep.items[0].error) << rep.items[0].error->message;
+    EXPECT_EQ((m->levels[{"iitem_mug", "sloc_main"}]), 12);
+    EXPECT_EQ((*ch->lookup_sku("MUG-1"))[0].levels.at("sloc_main"), 10);
+    // A new level has no reservation: stocked = sellable.
+    auto fresh = ch->push({item(2, "TEE-S", "sloc_main", 5)});
+    ASSERT_FALSE(fresh.items[0].error);
+    EXPECT_EQ((m->levels[{"iitem_tee", "sloc_main"}]), 5);
+}
+
+TEST(MedusaChannel, ACachedItemTheSkuMovedAwayFromIsNeverWritten) {
+    auto m = std::make_shared<FakeMedusa>();
+    m->levels[{"iitem_cap", "sloc_main"}] = 1;
+    auto ch = make(m);
+    // The cache says MUG-1 is iitem_cap (the SKU moved: MUG-1 is iitem_mug now).
+    auto rep = ch->push({item(1, "MUG-1", "sloc_main", 9, Resolution{"iitem_cap", "", {}})});
+    ASSERT_FALSE(rep.items[0].error) << rep.items[0].error->message;
+    ASSERT_TRUE(rep.items[0].resolved);
+    EXPECT_EQ(rep.items[0].resolved->remote_id, "iitem_mug");
+    EXPECT_EQ((m->levels[{"iitem_mug", "sloc_main"}]), 9);
+    EXPECT_EQ((m->levels[{"iitem_cap", "sloc_main"}]), 1);
+    for (const auto& b : m->batches())
+        for (const auto& k : {"create", "update"})
+            for (const auto& e : b.value(k, json::array())) EXPECT_NE(e["inventory_item_id"], "iitem_cap");
+    // Now the SKU matches two items: duplicate_sku, and the cached mapping goes.
+    m->items["iitem_mug2"] = "MUG-1";
+    auto dup = ch->push({item(2, "MUG-1", "sloc_main", 9, Resolution{"iitem_mug", "", {}})});
+    ASSERT_TRUE(dup.items[0].error);
+    EXPECT_EQ(dup.items[0].error->code, ErrorCode::duplicate_sku);
+    EXPECT_TRUE(dup.items[0].drop_cache);
+}
+
+TEST(MedusaChannel, ALevelAppearingBetweenReadAndWriteIsReadAgainNotGuessed) {
+    auto m = std::make_shared<FakeMedusa>();
+    auto ch = make(m);
+    bool once = true;
+    m->fault = [&](const http::Request& r) -> std::optional<http::Response> {
+        if (r.method == "POST" && once) {  // an order path creates the level (with a reservation) meanwhile
+            once = false;
+            m->levels[{"iitem_tee", "sloc_main"}] = 4;
+            m->reserved[{"iitem_tee", "sloc_main"}] = 1;
+        }
+        return std::nullopt;
+    };
+    auto rep = ch->push({item(1, "TEE-S", "sloc_main", 3), item(2, "MUG-1", "sloc_main", 7)});
+    ASSERT_TRUE(rep.items[0].error);
+    EXPECT_EQ(rep.items[0].error->code, ErrorCode::transient);
+    EXPECT_NE(rep.items[0].error->message.find("appeared"), std::string::npos);
+    EXPECT_EQ((m->levels[{"iitem_tee", "sloc_main"}]), 4);  // not overwritten with a guess
+    ASSERT_FALSE(rep.items[1].error) << rep.items[1].error->message;
+    EXPECT_EQ((m->levels[{"iitem_mug", "sloc_main"}]), 7);
+    // The retry reads the level and its reservation.
+    auto retry = ch->push({item(1, "TEE-S", "sloc_main", 3)});
+    ASSERT_FALSE(retry.items[0].error);
+    EXPECT_EQ((m->levels[{"iitem_tee", "sloc_main"}]), 4);  // 3 sellable + 1 reserved
 }
 
 TEST(MedusaChannel, GuardsAgainstOrphanLocations) {
@@ -327,6 +395,15 @@ TEST(MedusaChannel, GuardsAgainstOrphanLocations) {
     auto fresh = ch->push({item(5, "MUG-1", "sloc_new", 7)});
     EXPECT_FALSE(fresh.items[0].error);
     EXPECT_EQ(m->count("/admin/stock-locations"), lists + 1);
+    // A location deleted after the list was read: a new level there is refused, not created.
+    m->locations.erase("sloc_b");
+    auto deleted = ch->push({item(6, "MUG-1", "sloc_b", 2), item(7, "MUG-1", "sloc_main", 3)});
+    ASSERT_TRUE(deleted.items[0].error);
+    EXPECT_EQ(deleted.items[0].error->code, ErrorCode::rejected);
+    EXPECT_NE(deleted.items[0].error->message.find("unknown Medusa stock location 'sloc_b'"), std::string::npos);
+    EXPECT_EQ(m->levels.count({"iitem_mug", "sloc_b"}), 0u);
+    EXPECT_FALSE(deleted.items[1].error);
+    EXPECT_EQ((m->levels[{"iitem_mug", "sloc_main"}]), 3);
 }
 
 TEST(MedusaChannel, BisectsAnAllOrNothingFailureAndLandsTheGoodRows) {
@@ -394,7 +471,7 @@ TEST(MedusaChannel, MissesDuplicatesAndVanishedItems) {
     EXPECT_EQ(rep.items[0].error->code, ErrorCode::sku_not_found);
     EXPECT_EQ(rep.items[1].error->code, ErrorCode::duplicate_sku);
     EXPECT_NE(rep.items[1].error->message.find("iitem_dup1, iitem_dup2"), std::string::npos);
-    // iitem_old was deleted in the shop: looked up again, replaced, applied.
+    // iitem_old was deleted in the shop: every push looks its SKUs up, so the current item gets it.
     ASSERT_FALSE(rep.items[2].error) << rep.items[2].error->message;
     EXPECT_EQ(rep.items[2].resolved->remote_id, "iitem_mug");
     EXPECT_EQ((m->levels[{"iitem_mug", "sloc_main"}]), 2);

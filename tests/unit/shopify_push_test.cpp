@@ -319,7 +319,10 @@ TEST(ShopifyPush, WholeFlow) {
     ASSERT_EQ(sent.size(), 5u);
     EXPECT_EQ(sent[0].op(), "ResolveSkus");
     EXPECT_EQ(sent[0].variables["q"], "sku:'A' OR sku:'B' OR sku:'C' OR sku:'E' OR sku:'F' OR sku:'G'");
-    EXPECT_GE(sent[0].variables["first"].get<int>(), 12);
+    EXPECT_EQ(sent[0].variables["first"].get<int>(), 6);  // page size = the SKUs asked (was 2x)
+    // Only the fields resolution uses: no product, no inventory item SKU.
+    EXPECT_EQ(sent[0].query.find("product {"), std::string::npos);
+    EXPECT_NE(sent[0].query.find("inventoryItem { id tracked }"), std::string::npos);
 
     EXPECT_EQ(sent[1].op(), "SetQty");
     const json& in1 = sent[1].variables["input"];
@@ -607,14 +610,83 @@ TEST(ShopifyPush, PreviousAttemptFailedGetsAFreshKeyForTheSamePayload) {
 
 TEST(ShopifyPush, SmallBucketsGetSmallerSkuSearches) {
     Harness h;
-    h.reply(data({{"shop", {{"name", "Tiny"}}}}, cost(1, 200, 200, 1000)));
+    h.reply(data({{"shop", {{"name", "Tiny"}}}}, cost(1, 60, 60, 1000)));
     ASSERT_TRUE(h.channel->test_connection());
     std::vector<PushItem> items;
     for (int i = 0; i < 40; ++i) items.push_back(item(i + 1, "T" + std::to_string(i), L1, 1));
-    for (int k = 0; k < 3; ++k) h.reply(data(variants_page(json::array()), cost(10, 200, 200, 1000)));
+    for (int k = 0; k < 4; ++k) h.reply(data(variants_page(json::array()), cost(10, 60, 60, 1000)));
     auto rep = h.channel->push(items);
-    ASSERT_EQ(h.sent().size(), 4u);  // (200/2 - 2) / 6 = 16 SKUs per search: 16 + 16 + 8
-    EXPECT_EQ(h.sent()[1].variables["first"], 32);
-    EXPECT_EQ(h.sent()[3].variables["first"], 16);
+    ASSERT_EQ(h.sent().size(), 5u);  // (60/2 - 3) / 2 = 13 SKUs per search: 13 + 13 + 13 + 1
+    EXPECT_EQ(h.sent()[1].variables["first"], 13);
+    EXPECT_EQ(h.sent()[4].variables["first"], 1);
     for (const auto& o : rep.items) EXPECT_EQ(code_of(o), "sku_not_found");
+}
+
+namespace {
+// Answers every SetQty with a userError naming no input element when the
+// call includes `poison`, else applies it (as Shopify would: all or nothing).
+Reply refuse_calls_with(const std::string& poison, json field = nullptr) {
+    return [poison, field](const Sent& s) -> Result<http::Response> {
+        for (const auto& q : s.variables["input"]["quantities"])
+            if (q["inventoryItemId"] == poison)
+                return resp(200, json{{"data", set_errors(json::array({{{"code", "SOMETHING_NEW"},
+                                                                        {"field", field},
+                                                                        {"message", "The shop cannot say which item"}}}))},
+                                      {"extensions", cost()}}
+                                     .dump());
+        return resp(200, json{{"data", set_ok()}, {"extensions", cost()}}.dump());
+    };
+}
+}  // namespace
+
+TEST(ShopifyPush, AUserErrorNamingNoRowIsIsolatedAndOnlyItsRowFails) {
+    Harness h;
+    for (int k = 0; k < 40; ++k) h.reply(refuse_calls_with("gid://shopify/InventoryItem/5"));
+    std::vector<PushItem> items;
+    for (int i = 1; i <= 8; ++i)
+        items.push_back(item(i, "S" + std::to_string(i), L1, i, "gid://shopify/InventoryItem/" + std::to_string(i)));
+    auto rep = h.channel->push(items);
+    for (int i = 1; i <= 8; ++i) {
+        const auto& o = rep.items[static_cast<std::size_t>(i - 1)];
+        if (i != 5) {
+            EXPECT_EQ(code_of(o), "ok") << i << ": " << o.error->message;
+            continue;
+        }
+        // An unknown code: transient until proven otherwise, with the shop's words.
+        EXPECT_EQ(code_of(o), "transient");
+        EXPECT_NE(o.error->message.find("SOMETHING_NEW"), std::string::npos) << o.error->message;
+        EXPECT_NE(o.error->message.find("The shop cannot say which item"), std::string::npos);
+        // The excerpts show the call it was alone in and Shopify's answer to it.
+        EXPECT_NE(o.request_excerpt.find("InventoryItem/5"), std::string::npos);
+        EXPECT_EQ(o.request_excerpt.find("element"), std::string::npos) << o.request_excerpt;
+        EXPECT_NE(o.response_excerpt.find("SOMETHING_NEW"), std::string::npos);
+    }
+    // Halving: 1 + 2 + 2 + 2 calls, not one per row.
+    EXPECT_EQ(h.sent().size(), 7u);
+}
+
+TEST(ShopifyPush, AnUnknownPerRowCodeIsTransientWithTheShopsText) {
+    Harness h;
+    h.reply(data(set_errors(json::array({user_error("BRAND_NEW_RULE", 1, "quantity", "Not today")}))));
+    h.reply(data(set_ok()));
+    auto rep = h.channel->push({item(1, "A", L1, 5, "gid://shopify/InventoryItem/1"),
+                                item(2, "B", L1, 6, "gid://shopify/InventoryItem/2")});
+    EXPECT_EQ(code_of(rep.items[0]), "ok");
+    ASSERT_EQ(code_of(rep.items[1]), "transient");
+    EXPECT_NE(rep.items[1].error->message.find("BRAND_NEW_RULE: Not today"), std::string::npos)
+        << rep.items[1].error->message;
+    EXPECT_NE(rep.items[1].response_excerpt.find("BRAND_NEW_RULE"), std::string::npos);
+}
+
+TEST(ShopifyPush, AnErrorOnTheCallsOwnFieldsFailsEveryRowWithoutHalving) {
+    Harness h;
+    for (int k = 0; k < 10; ++k)
+        h.reply(refuse_calls_with("gid://shopify/InventoryItem/1", json::array({"input", "reason"})));
+    auto rep = h.channel->push({item(1, "A", L1, 5, "gid://shopify/InventoryItem/1"),
+                                item(2, "B", L1, 6, "gid://shopify/InventoryItem/2")});
+    for (const auto& o : rep.items) {
+        EXPECT_EQ(code_of(o), "permanent");
+        EXPECT_NE(o.error->message.find("SOMETHING_NEW"), std::string::npos);
+    }
+    EXPECT_EQ(h.sent().size(), 1u);
 }

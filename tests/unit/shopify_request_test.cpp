@@ -86,6 +86,8 @@ TEST(ShopifyVersion, FeatureFlagsFollowTheSchemas) {
     EXPECT_TRUE(ver("2025-10").needs_ignore_compare_quantity());
     EXPECT_FALSE(ver("2026-01").needs_ignore_compare_quantity());
     EXPECT_FALSE(ver("2026-01").requires_change_from_quantity());
+    EXPECT_FALSE(ver("2025-10").opts_out_with_null_change_from());
+    EXPECT_TRUE(ver("2026-01").opts_out_with_null_change_from());
     EXPECT_TRUE(ver("2026-04").requires_change_from_quantity());
     EXPECT_FALSE(ver("2026-01").requires_idempotent());
     EXPECT_TRUE(ver("2026-04").requires_idempotent());
@@ -121,15 +123,21 @@ TEST(ShopifyRequest, VariablesUpTo2025_10IgnoreCompareQuantity) {
     }
 }
 
-TEST(ShopifyRequest, Variables2026_01OmitCompareAndChangeFrom) {
+// 2026-01 still wants a compare unless the call opts out (COMPARE_QUANTITY_REQUIRED
+// is in its error enum, ignoreCompareQuantity defaults to false); its schema
+// names the explicit changeFromQuantity: null as the opt-out that replaces
+// ignoreCompareQuantity. Sending neither would fail every row on a real shop.
+TEST(ShopifyRequest, Variables2026_01OptOutOfTheCompareWithAnExplicitNullChangeFrom) {
     json vars = set_quantities_variables(ver("2026-01"), two_lines(), "ignored");
     EXPECT_FALSE(vars.contains("key"));
     EXPECT_FALSE(vars["input"].contains("ignoreCompareQuantity"));
     for (const auto& q : vars["input"]["quantities"]) {
-        EXPECT_FALSE(q.contains("changeFromQuantity"));
+        ASSERT_TRUE(q.contains("changeFromQuantity"));
+        EXPECT_TRUE(q["changeFromQuantity"].is_null());
         EXPECT_FALSE(q.contains("compareQuantity"));
     }
     EXPECT_EQ(vars["input"]["quantities"].size(), 2u);
+    EXPECT_NE(vars.dump().find("\"changeFromQuantity\":null"), std::string::npos);
 }
 
 TEST(ShopifyRequest, Variables2026_04AndLaterCarryNullChangeFromAndTheKey) {

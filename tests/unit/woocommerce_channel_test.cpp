@@ -72,6 +72,7 @@ struct Product {
     int parent = 0;
     bool manage = false;
     std::int64_t stock = 0;
+    std::string status = "publish";
 };
 
 struct FakeWoo {
@@ -82,6 +83,9 @@ struct FakeWoo {
     std::function<std::optional<http::Response>(const http::Request&)> fault;
     std::string index_body = R"({"name":"Mug Shop","namespaces":["wp/v2","wc/v3"]})";
     int index_status = 200;
+    // /?rest_route=/ (answers even with plain permalinks); a non-WordPress site answers neither.
+    std::string rest_route_body = R"({"name":"Mug Shop","namespaces":["wp/v2","wc/v3"]})";
+    int rest_route_status = 200;
 
     static http::Response reply(int status, const json& body, std::vector<std::pair<std::string, std::string>> h = {}) {
         http::Response r;
@@ -97,7 +101,7 @@ struct FakeWoo {
         const auto& p = products.at(id);
         return json{{"id", id},        {"sku", p.sku},         {"name", p.name},
                     {"type", p.type},  {"parent_id", p.parent}, {"manage_stock", p.manage},
-                    {"stock_quantity", p.manage ? json(p.stock) : json()}};
+                    {"stock_quantity", p.manage ? json(p.stock) : json()}, {"status", p.status}};
     }
 
     http::Response handle(const http::Request& rq) {
@@ -110,6 +114,7 @@ struct FakeWoo {
         std::map<std::string, std::string> m(params.begin(), params.end());
         const std::string api = "/wp-json/wc/v3/";
         if (path.size() >= 9 && path.substr(path.size() - 9) == "/wp-json/") return reply(index_status, json::parse(index_body));
+        if (m.count("rest_route")) return reply(rest_route_status, json::parse(rest_route_body));
         auto at = path.find(api);
         if (at == std::string::npos) return reply(404, err("rest_no_route", "No route", 404));
         std::string route = path.substr(at + api.size());
@@ -126,7 +131,8 @@ struct FakeWoo {
                 }
                 wanted.push_back(s);
                 for (const auto& [id, p] : products)
-                    if (std::find(wanted.begin(), wanted.end(), p.sku) != wanted.end()) out.push_back(view(id));
+                    if (p.status != "trash" && std::find(wanted.begin(), wanted.end(), p.sku) != wanted.end())
+                        out.push_back(view(id));
             } else {
                 for (const auto& [id, p] : products) {
                     out.push_back(json{{"id", id}});
@@ -323,6 +329,40 @@ TEST(WooChannel, DetectsThePermalinkTrap) {
     EXPECT_NE(ok.error().message.find("rest_route"), std::string::npos);
 }
 
+TEST(WooChannel, ANonWordPressSiteIsToldSoNotPermalinks) {
+    auto w = shop();
+    w->index_status = 404;
+    w->index_body = R"("<html>Not Found</html>")";
+    w->rest_route_status = 404;
+    w->rest_route_body = R"("<html>Not Found</html>")";
+    auto ch = make(w);
+    auto t = ch->test_connection();
+    ASSERT_FALSE(t);
+    EXPECT_EQ(t.error().code, ErrorCode::config);
+    EXPECT_NE(t.error().message.find("https://shop.example is not a WooCommerce store"), std::string::npos)
+        << t.error().message;
+    EXPECT_EQ(t.error().message.find("permalinks"), std::string::npos) << t.error().message;
+    // A push meets the same 404 page on the API and says the same.
+    w->fault = [](const http::Request& r) -> std::optional<http::Response> {
+        if (r.url.find("/wp-json/wc/v3/") == std::string::npos) return std::nullopt;
+        http::Response page;
+        page.status = 404;
+        page.body = "<html>Not Found</html>";
+        return page;
+    };
+    auto rep = ch->push({item(1, "MUG-1", 4, Resolution{"11", "", {}})});
+    ASSERT_TRUE(rep.items[0].error);
+    EXPECT_EQ(rep.items[0].error->code, ErrorCode::config);
+    EXPECT_NE(rep.items[0].error->message.find("is not a WooCommerce store"), std::string::npos);
+
+    // WordPress without WooCommerce, plain permalinks: WordPress is named, not the permalinks.
+    w->rest_route_status = 200;
+    w->rest_route_body = R"({"name":"Blog","namespaces":["wp/v2"]})";
+    auto blog = make(w)->test_connection();
+    ASSERT_FALSE(blog);
+    EXPECT_NE(blog.error().message.find("no WooCommerce REST API"), std::string::npos) << blog.error().message;
+}
+
 TEST(WooChannel, AuthFailureIsClearAndRedacted) {
     auto w = shop();
     w->fault = [](const http::Request& r) -> std::optional<http::Response> {
@@ -353,7 +393,7 @@ TEST(WooChannel, LooksUpSkusExactlyWithVariations) {
     EXPECT_EQ((*items)[0].resolution.remote_id, "13");
     EXPECT_EQ((*items)[0].resolution.parent_id, "12");
     EXPECT_EQ((*items)[0].levels.at(""), 1);
-    EXPECT_NE(w->requests.back().url.find("_fields=id%2Csku%2Cname%2Ctype%2Cparent_id%2Cmanage_stock%2Cstock_quantity"),
+    EXPECT_NE(w->requests.back().url.find("_fields=id%2Csku%2Cname%2Ctype%2Cstatus%2Cparent_id%2Cmanage_stock%2Cstock_quantity"),
               std::string::npos);
     auto none = ch->lookup_sku("tee-s");  // case matters
     ASSERT_TRUE(none);
@@ -474,6 +514,64 @@ TEST(WooChannel, MapsPerItemErrorsAndRelooksUpStaleIds) {
     ASSERT_TRUE(gone.items[0].error);
     EXPECT_EQ(gone.items[0].error->code, ErrorCode::sku_not_found);
     EXPECT_TRUE(gone.items[0].drop_cache);
+}
+
+// A cached id is trusted only as far as the write's answer confirms it: the
+// answer carries the item's SKU and status on every write.
+TEST(WooChannel, ACachedIdWhoseSkuMovedIsRelookedUpAndPushedAgain) {
+    auto w = shop();
+    auto ch = make(w);
+    // MUG-1 was renamed on #11 (now MUG-OLD); a new product #40 carries MUG-1.
+    w->products[11].sku = "MUG-OLD";
+    w->products[40] = {"MUG-1", "simple", "Mug v2", 0, false, 0};
+    auto rep = ch->push({item(1, "MUG-1", 8, Resolution{"11", "", {}})});
+    ASSERT_FALSE(rep.items[0].error) << rep.items[0].error->message;
+    ASSERT_TRUE(rep.items[0].resolved);
+    EXPECT_EQ(rep.items[0].resolved->remote_id, "40");
+    EXPECT_FALSE(rep.items[0].drop_cache);  // replaced by the new mapping
+    EXPECT_EQ(w->products[40].stock, 8);
+    EXPECT_TRUE(w->products[40].manage);  // just resolved: stock management switched on
+    auto posts = w->posts();
+    ASSERT_EQ(posts.size(), 2u);
+    // The write to the cached id did not switch stock management on.
+    EXPECT_EQ(json::parse(posts[0]->body)["update"][0], (json{{"id", 11}, {"stock_quantity", 8}}));
+    EXPECT_EQ(json::parse(posts[1]->body)["update"][0], (json{{"id", 40}, {"manage_stock", true}, {"stock_quantity", 8}}));
+}
+
+TEST(WooChannel, ATrashedProductIsNoTargetAndItsSuccessorIsFound) {
+    auto w = shop();
+    auto ch = make(w);
+    w->products[11].status = "trash";  // trashed, SKU kept; re-created as #41
+    w->products[41] = {"MUG-1", "simple", "Mug again", 0, true, 0};
+    auto rep = ch->push({item(1, "MUG-1", 6, Resolution{"11", "", {}})});
+    ASSERT_FALSE(rep.items[0].error) << rep.items[0].error->message;
+    EXPECT_EQ(rep.items[0].resolved->remote_id, "41");
+    EXPECT_EQ(w->products[41].stock, 6);
+
+    // Trashed and nothing else carries the SKU: not found, cache dropped, not done.
+    w->products[41].status = "trash";
+    auto gone = ch->push({item(2, "MUG-1", 5, Resolution{"41", "", {}})});
+    ASSERT_TRUE(gone.items[0].error);
+    EXPECT_EQ(gone.items[0].error->code, ErrorCode::sku_not_found);
+    EXPECT_TRUE(gone.items[0].drop_cache);
+    // The failed row shows the lookup that found nothing, not the write to the trashed item.
+    EXPECT_NE(gone.items[0].request_excerpt.find("GET /wp-json/wc/v3/products?sku=MUG-1"), std::string::npos)
+        << gone.items[0].request_excerpt;
+    EXPECT_EQ(gone.items[0].response_excerpt, "HTTP 200 []");
+}
+
+TEST(WooChannel, ACachedItemNoLongerManagingStockIsNotSwitchedOnBlindly) {
+    auto w = shop();
+    auto ch = make(w);
+    w->products[30].manage = false;  // PEN: someone switched stock management off in WooCommerce
+    auto rep = ch->push({item(1, "PEN", 4, Resolution{"30", "", {}})});
+    ASSERT_FALSE(rep.items[0].error) << rep.items[0].error->message;
+    auto posts = w->posts();
+    ASSERT_EQ(posts.size(), 2u);
+    EXPECT_FALSE(json::parse(posts[0]->body)["update"][0].contains("manage_stock"));
+    // Looked up again: #30 still carries PEN, so this push resolved it and may switch it on.
+    EXPECT_TRUE(json::parse(posts[1]->body)["update"][0]["manage_stock"].get<bool>());
+    EXPECT_EQ(w->products[30].stock, 4);
 }
 
 TEST(WooChannel, SplitsOn413) {

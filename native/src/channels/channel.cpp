@@ -43,6 +43,7 @@ Result<Config> Config::from_json(const nlohmann::json& row) {
     if (!row.is_object()) return make_error(ErrorCode::config, "channel configuration must be a JSON object");
     Config c;
     std::int64_t timeout_ms = 15000;
+    std::int64_t cache_age = 3600;
     if (auto e = read(row, "id", c.id)) return *e;
     if (auto e = read(row, "name", c.name)) return *e;
     if (auto e = read(row, "channel_type", c.type, true)) return *e;
@@ -52,6 +53,7 @@ Result<Config> Config::from_json(const nlohmann::json& row) {
     if (auto e = read(row, "max_attempts", c.max_attempts)) return *e;
     if (auto e = read(row, "timeout_ms", timeout_ms)) return *e;
     if (auto e = read(row, "tls_verify", c.tls_verify)) return *e;
+    if (auto e = read(row, "sku_cache_max_age_seconds", cache_age)) return *e;
     if (auto it = row.find("credentials"); it != row.end() && !it->is_null()) {
         if (!it->is_object()) return bad_field("credentials", "must be a JSON object");
         c.credentials = *it;
@@ -74,6 +76,8 @@ Result<Config> Config::from_json(const nlohmann::json& row) {
     if (c.max_attempts <= 0) return bad_field("max_attempts", "must be positive");
     if (timeout_ms <= 0 || timeout_ms > 10 * 60 * 1000) return bad_field("timeout_ms", "must be between 1 and 600000");
     c.timeout = std::chrono::milliseconds{timeout_ms};
+    if (cache_age < 0) return bad_field("sku_cache_max_age_seconds", "must be 0 or more");
+    c.sku_cache_max_age = std::chrono::seconds{cache_age};
     auto url = http::Url::parse(c.base_url);
     if (!url) return bad_field("base_url", url.error().message);
     return c;

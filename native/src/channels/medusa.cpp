@@ -4,6 +4,13 @@
 // happily creates levels at locations that do not exist, so locations are
 // checked here first; an update of a missing level is a 404 "not stocked at
 // location", a create of an existing one a 400 "already exists".
+//
+// What a customer can buy in Medusa is a level's stocked_quantity minus its
+// reserved_quantity (orders not fulfilled yet). Odoo's sellable is already net
+// of Odoo's reservations, so a push writes stocked = sellable + the level's
+// current reserved: Medusa's available then equals Odoo's sellable. Every
+// push therefore reads its SKUs' items and levels first (one batched lookup
+// by SKU), which also re-validates the SKU -> item mapping on every push.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -32,11 +39,12 @@ constexpr auto how_fail = detail::StatusOnFail::keep_last;
 constexpr auto fail = &detail::fail<how_fail>;
 
 constexpr std::string_view kBatchPath = "/admin/inventory-items/location-levels/batch";
-constexpr std::string_view kItemFields = "id,sku,title,location_levels.location_id,location_levels.stocked_quantity";
-constexpr int kPageSize = 200;
+constexpr std::string_view kItemFields =
+    "id,sku,title,location_levels.location_id,location_levels.stocked_quantity,location_levels.reserved_quantity";
+constexpr int kPageSize = 500;  // Medusa has no maximum; a 250-SKU lookup fits one page
 constexpr int kMaxPages = 50;
-// Each SKU costs its encoded length plus "sku%5B%5D=" and "&", at most 1800 per call.
-const detail::SkuChunking kLookupChunking{medusa::kSkusPerLookup, 1800, 12, std::nullopt};
+// Each SKU costs its encoded length plus "sku%5B%5D=" and "&", at most 8000 per call (Node takes 16 kB of headers).
+const detail::SkuChunking kLookupChunking{medusa::kSkusPerLookup, 8000, 12, std::nullopt};
 
 bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
 
@@ -85,17 +93,18 @@ struct Op {
     std::size_t idx;  // the push item
     std::string item;
     std::string location;
-    std::int64_t qty;
+    std::int64_t qty;  // stocked_quantity: the row's sellable + the level's reserved
     bool create;
-    bool flipped = false;
 };
 
-std::set<std::string> level_locations(const Resolution& r) {
-    std::set<std::string> out;
-    if (auto it = r.extra.find("levels"); it != r.extra.end() && it->is_array())
-        for (const auto& l : *it)
-            if (l.is_string()) out.insert(l.get<std::string>());
-    return out;
+// The reserved quantity of the item's level at `location`, or nullopt when it
+// has no level there (from the lookup's extra.levels {location: reserved}).
+std::optional<std::int64_t> level_reserved(const Resolution& r, const std::string& location) {
+    auto ls = r.extra.find("levels");
+    if (ls == r.extra.end() || !ls->is_object()) return std::nullopt;
+    auto l = ls->find(location);
+    if (l == ls->end()) return std::nullopt;
+    return l->is_number() ? std::max<std::int64_t>(0, std::llround(l->get<double>())) : 0;
 }
 
 class MedusaChannel final : public Channel {
@@ -151,9 +160,13 @@ public:
             if (auto ls = it.find("location_levels"); ls != it.end() && ls->is_array())
                 for (const auto& l : *ls)
                     if (l.is_object() && at_key(l, "location_id").is_string() &&
-                        at_key(l, "stocked_quantity").is_number())
+                        at_key(l, "stocked_quantity").is_number()) {
+                        // What a customer can buy: stocked minus reserved.
+                        const double reserved =
+                            at_key(l, "reserved_quantity").is_number() ? l["reserved_quantity"].get<double>() : 0.0;
                         r.levels[l["location_id"].get<std::string>()] =
-                            static_cast<std::int64_t>(l["stocked_quantity"].get<double>());
+                            static_cast<std::int64_t>(l["stocked_quantity"].get<double>() - reserved);
+                    }
             out.push_back(std::move(r));
         }
         return out;
@@ -176,43 +189,93 @@ public:
             else
                 candidates.push_back(i);
         }
-        // Medusa would create a level at a location id that does not exist: check first.
-        std::vector<std::size_t> placed;
-        if (!candidates.empty()) {
-            bool missing = !have_locations_;
-            for (auto i : candidates) missing = missing || !known_location(items[i].location_key);
-            std::optional<Error> load_error;
-            if (missing)
-                if (auto l = load_locations(ctx); !l) load_error = l.error();
-            for (auto i : candidates) {
-                if (known_location(items[i].location_key))
-                    placed.push_back(i);
-                else if (load_error)
-                    fail(rep, i, *load_error);
-                else
-                    fail(rep, i, make_error(ErrorCode::rejected,
-                                            fmt::format("unknown Medusa stock location '{}' (the shop has: {}); nothing "
-                                                        "was sent, Medusa would have created an orphan level",
-                                                        items[i].location_key, location_names())));
-            }
-        }
+        bool fresh = false;  // locations re-read during this push
+        auto placed = place(items, candidates, rep, ctx, fresh);
+        // Read before write, cached or not: the item the SKU is now, its levels and their reservations.
         std::vector<Target> targets;
-        std::vector<std::size_t> unresolved;
-        for (auto i : placed) {
-            if (items[i].cached && !items[i].cached->remote_id.empty())
-                targets.push_back({i, *items[i].cached, true});
-            else
-                unresolved.push_back(i);
-        }
-        resolve_into(items, unresolved, rep, targets, ctx);
+        resolve_into(items, placed, rep, targets, ctx);
+        settle_cache(items, placed, targets, rep);
+        targets = guard_new_levels(items, std::move(targets), rep, ctx, fresh);
         int budget = 24 + 4 * static_cast<int>(std::ceil(std::log2(static_cast<double>(items.size()) + 1)));
-        apply(items, std::move(targets), rep, ctx, budget, true);
+        apply(items, std::move(targets), rep, ctx, budget);
         rep.http_calls = ctx.calls;
         rep.throttled_for = ctx.throttled;
         return rep;
     }
 
 private:
+    // The candidates whose location the shop has (locations re-read when one is unknown).
+    std::vector<std::size_t> place(const std::vector<PushItem>& items, const std::vector<std::size_t>& candidates,
+                                   PushReport& rep, Ctx& ctx, bool& fresh) {
+        std::vector<std::size_t> placed;
+        if (candidates.empty()) return placed;
+        bool missing = !have_locations_;
+        for (auto i : candidates) missing = missing || !known_location(items[i].location_key);
+        std::optional<Error> load_error;
+        if (missing) {
+            fresh = true;
+            if (auto l = load_locations(ctx); !l) load_error = l.error();
+        }
+        for (auto i : candidates) {
+            if (known_location(items[i].location_key))
+                placed.push_back(i);
+            else if (load_error)
+                fail(rep, i, *load_error);
+            else
+                fail(rep, i, orphan_error(items[i].location_key));
+        }
+        return placed;
+    }
+
+    Error orphan_error(const std::string& location) const {
+        return make_error(ErrorCode::rejected, fmt::format("unknown Medusa stock location '{}' (the shop has: {}); nothing "
+                                                           "was sent, Medusa would have created an orphan level",
+                                                           location, location_names()));
+    }
+
+    // The lookup just resolved every placed SKU: report a mapping for the cache
+    // only when it differs from the cached one, and drop a cached mapping the
+    // shop no longer confirms.
+    void settle_cache(const std::vector<PushItem>& items, const std::vector<std::size_t>& placed,
+                      std::vector<Target>& targets, PushReport& rep) const {
+        for (auto& t : targets) {
+            const auto& cached = items[t.idx].cached;
+            auto& o = rep.items[t.idx];
+            if (cached && cached->remote_id == t.res.remote_id) {
+                o.resolved.reset();
+                t.from_cache = true;
+                continue;
+            }
+            if (cached && !cached->remote_id.empty())
+                log::info("medusa {}: SKU '{}' is now inventory item {} (was {})", base_, items[t.idx].sku,
+                          t.res.remote_id, cached->remote_id);
+            o.resolved = Resolution{t.res.remote_id, "", json::object()};
+        }
+        for (auto i : placed)
+            if (rep.items[i].error && items[i].cached) rep.items[i].drop_cache = true;
+    }
+
+    // A push that creates a level re-reads the locations first (once): a stock
+    // location deleted since they were read must not get an orphan level.
+    std::vector<Target> guard_new_levels(const std::vector<PushItem>& items, std::vector<Target> targets, PushReport& rep,
+                                         Ctx& ctx, bool& fresh) {
+        const bool creates = std::any_of(targets.begin(), targets.end(), [&](const Target& t) {
+            return !level_reserved(t.res, items[t.idx].location_key);
+        });
+        if (!creates || fresh) return targets;
+        fresh = true;
+        auto l = load_locations(ctx);
+        std::vector<Target> kept;
+        for (auto& t : targets) {
+            const auto& loc = items[t.idx].location_key;
+            if (level_reserved(t.res, loc) || (l && known_location(loc)))
+                kept.push_back(std::move(t));
+            else
+                fail(rep, t.idx, l ? orphan_error(loc) : l.error());
+        }
+        return kept;
+    }
+
     std::string redact(std::string_view text) const {
         auto secrets = secrets_;
         if (!jwt_.empty()) secrets.push_back(jwt_);
@@ -348,9 +411,11 @@ private:
         for (const auto& s : skus) q += "sku%5B%5D=" + http::url_encode(s) + "&";
         std::vector<json> out;
         for (int page = 0; page < kMaxPages; ++page) {
-            auto s = send("GET", fmt::format("/admin/inventory-items?{}fields={}&limit={}&offset={}", q, kItemFields,
-                                             kPageSize, page * kPageSize),
-                          "", ctx);
+            const auto rel = fmt::format("/admin/inventory-items?{}fields={}&limit={}&offset={}", q, kItemFields,
+                                         kPageSize, page * kPageSize);
+            auto s = send("GET", rel, "", ctx);
+            detail::note_lookup(ctx, skus, redact(http::excerpt("GET " + rel)),
+                                s ? redact(detail::response_text(s->status, s->body)) : std::string());
             if (auto e = failure(s, detail::lookup_what(skus))) return *e;
             auto j = json::parse(s->body);
             auto arr = j.find("inventory_items");
@@ -364,13 +429,16 @@ private:
         return out;
     }
 
+    // extra.levels = {location id: reserved quantity} of the levels the item has.
     static Resolution resolution_of(const json& item) {
         Resolution r;
         r.remote_id = at_key(item, "id").is_string() ? item["id"].get<std::string>() : std::string{};
-        json levels = json::array();
+        json levels = json::object();
         if (auto ls = item.find("location_levels"); ls != item.end() && ls->is_array())
             for (const auto& l : *ls)
-                if (l.is_object() && at_key(l, "location_id").is_string()) levels.push_back(l["location_id"]);
+                if (l.is_object() && at_key(l, "location_id").is_string())
+                    levels[l["location_id"].get<std::string>()] =
+                        at_key(l, "reserved_quantity").is_number() ? l["reserved_quantity"] : json(0);
         r.extra = json{{"levels", levels}};
         return r;
     }
@@ -400,6 +468,7 @@ private:
                       std::vector<Target>& targets, Ctx& ctx) {
         detail::resolve_into<how_fail>(items, idxs, rep, targets, kLookupChunking,
                                        [&](const std::vector<std::string>& chunk) { return fetch(chunk, ctx); }, pick);
+        detail::lookup_excerpts(items, idxs, rep, ctx);
     }
 
     struct Run {
@@ -408,15 +477,14 @@ private:
         int budget;
     };
 
-    void apply(const std::vector<PushItem>& items, std::vector<Target> targets, PushReport& rep, Ctx& ctx, int& budget,
-               bool may_reresolve) {
+    // stocked = the row's sellable + the level's reserved, so that Medusa's
+    // available (stocked - reserved) is Odoo's sellable.
+    void apply(const std::vector<PushItem>& items, std::vector<Target> targets, PushReport& rep, Ctx& ctx, int& budget) {
         Run run{{}, {}, budget};
-        std::map<std::string, Resolution> by_sku;  // the mapping as it stands after this push
         for (const auto& t : targets) {
-            auto levels = level_locations(t.res);
-            run.ops.push_back(Op{t.idx, t.res.remote_id, items[t.idx].location_key, items[t.idx].quantity,
-                                 !levels.count(items[t.idx].location_key)});
-            by_sku.emplace(items[t.idx].sku, t.res);
+            const auto& loc = items[t.idx].location_key;
+            const auto reserved = level_reserved(t.res, loc);
+            run.ops.push_back(Op{t.idx, t.res.remote_id, loc, items[t.idx].quantity + reserved.value_or(0), !reserved});
         }
         for (std::size_t at = 0; at < run.ops.size(); at += batch_) {
             std::vector<std::size_t> chunk;
@@ -424,47 +492,17 @@ private:
             send_ops(chunk, run, rep, ctx);
         }
         budget = run.budget;
-        // A level now exists wherever an op landed: keep the cache's view of it current.
-        std::set<std::string> changed;
-        for (const auto& t : targets)
-            if (!t.from_cache) changed.insert(items[t.idx].sku);
-        for (const auto& op : run.ops) {
-            if (rep.items[op.idx].error) continue;
-            auto& res = by_sku[items[op.idx].sku];
-            auto levels = level_locations(res);
-            if (levels.insert(op.location).second) {
-                res.extra["levels"] = json(levels);
-                changed.insert(items[op.idx].sku);
-            }
-        }
-        for (const auto& t : targets)
-            if (changed.count(items[t.idx].sku)) rep.items[t.idx].resolved = by_sku[items[t.idx].sku];
-        if (run.stale.empty()) return;
-        std::vector<std::size_t> again;
         for (auto k : run.stale) {
             const auto& op = run.ops[k];
             auto& o = rep.items[op.idx];
-            const bool cached = std::any_of(targets.begin(), targets.end(),
-                                            [&](const Target& t) { return t.idx == op.idx && t.from_cache; });
             o.resolved.reset();
             o.drop_cache = true;
-            if (!may_reresolve || !cached) {
-                fail(rep, op.idx, make_error(ErrorCode::transient,
-                                             fmt::format("Medusa does not know inventory item {} (SKU '{}') although "
-                                                         "the SKU lookup returned it; will look it up again",
-                                                         op.item, items[op.idx].sku),
-                                             o.http_status));
-                continue;
-            }
-            log::info("medusa {}: inventory item {} for SKU '{}' is gone; looking the SKU up again", base_, op.item,
-                      items[op.idx].sku);
-            o.error.reset();
-            again.push_back(op.idx);
+            fail(rep, op.idx, make_error(ErrorCode::transient,
+                                         fmt::format("Medusa does not know inventory item {} (SKU '{}') although the SKU "
+                                                     "lookup just returned it; will look it up again",
+                                                     op.item, items[op.idx].sku),
+                                         o.http_status));
         }
-        std::vector<Target> fresh;
-        resolve_into(items, again, rep, fresh, ctx);
-        for (const auto& t : fresh) rep.items[t.idx].drop_cache = false;  // overwritten by the new mapping
-        apply(items, std::move(fresh), rep, ctx, budget, false);
     }
 
     static json op_json(const Op& op) {
@@ -503,14 +541,26 @@ private:
         if (refused) {
             const auto msg = message_of(res->body);
             const auto lmsg = lower(msg);
-            // The message names the (item, location) pair when a level exists or is missing.
+            // The message names the (item, location) pair when a level exists or
+            // is missing: it appeared or vanished since this push read it, so its
+            // reservation is unknown. That row waits for a fresh read; the rest goes again.
             for (auto k : idx) {
                 auto& op = run.ops[k];
-                if (op.flipped || !contains(msg, op.item) || !contains(msg, op.location)) continue;
+                if (!contains(msg, op.item) || !contains(msg, op.location)) continue;
                 if ((op.create && contains(lmsg, "already exists")) || (!op.create && contains(lmsg, "not stocked"))) {
-                    op.create = !op.create;
-                    op.flipped = true;
-                    send_ops(idx, run, rep, ctx);
+                    auto& o = rep.items[op.idx];
+                    o.request_excerpt = request_excerpt(op);
+                    o.response_excerpt = redact(detail::response_text(status, res->body));
+                    o.http_status = status;
+                    fail(rep, op.idx, make_error(ErrorCode::transient,
+                                                 fmt::format("the level of {} at {} {} since this push read it; will read "
+                                                             "it again",
+                                                             op.item, op.location, op.create ? "appeared" : "vanished"),
+                                                 status));
+                    std::vector<std::size_t> rest;
+                    for (auto m : idx)
+                        if (m != k) rest.push_back(m);
+                    send_ops(rest, run, rep, ctx);
                     return;
                 }
             }
@@ -526,8 +576,7 @@ private:
             o.request_excerpt = request_excerpt(op);
             o.response_excerpt = redact(detail::response_text(status, res->body));
             o.http_status = status;
-            if (contains(msg, op.item) && (contains(lmsg, "not found") || contains(lmsg, "does not exist") ||
-                                           (op.flipped && contains(lmsg, "not stocked")))) {
+            if (contains(msg, op.item) && (contains(lmsg, "not found") || contains(lmsg, "does not exist"))) {
                 run.stale.push_back(idx.front());
                 return;
             }

@@ -37,6 +37,21 @@ std::string lookup_what(const std::vector<std::string>& skus) {
                                                           : fmt::format("'{}' and {} more", skus[0], skus.size() - 1));
 }
 
+void note_lookup(Ctx& ctx, const std::vector<std::string>& skus, const std::string& request, const std::string& response) {
+    for (const auto& s : skus) ctx.lookups[s] = {request, response};
+}
+
+void lookup_excerpts(const std::vector<PushItem>& items, const std::vector<std::size_t>& idxs, PushReport& rep,
+                     const Ctx& ctx) {
+    for (auto i : idxs) {
+        auto& o = rep.items[i];
+        auto l = ctx.lookups.find(items[i].sku);
+        if (!o.error || !o.request_excerpt.empty() || l == ctx.lookups.end()) continue;
+        o.request_excerpt = l->second.first;
+        o.response_excerpt = l->second.second;
+    }
+}
+
 std::optional<Error> row_error(const PushItem& item) {
     if (item.quantity < 0 || item.quantity > policy::kMaxQuantity)
         return make_error(ErrorCode::invalid_quantity,

@@ -43,7 +43,13 @@ std::string lookup_what(const std::vector<std::string>& skus);
 struct Ctx {
     int calls = 0;
     std::chrono::milliseconds throttled{0};
+    // SKU -> (request, response) excerpts of the lookup call that looked it up,
+    // for the rows whose lookup fails (redacted by the channel).
+    std::map<std::string, std::pair<std::string, std::string>> lookups;
 };
+
+// Records the lookup call of `skus` in ctx.lookups.
+void note_lookup(Ctx& ctx, const std::vector<std::string>& skus, const std::string& request, const std::string& response);
 
 // A push item with the shop record it writes to.
 struct Target {
@@ -105,6 +111,10 @@ void resolve_into(const std::vector<PushItem>& items, const std::vector<std::siz
         }
     }
 }
+
+// Gives the rows of items[idxs] that failed without excerpts those of their lookup call.
+void lookup_excerpts(const std::vector<PushItem>& items, const std::vector<std::size_t>& idxs, PushReport& rep,
+                     const Ctx& ctx);
 
 // Waits out a 429 whose Retry-After (or, without one, 1 s per earlier wait)
 // is short, at most kMaxThrottleWaits times: true when the caller should send

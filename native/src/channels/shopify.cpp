@@ -156,7 +156,7 @@ std::string_view lookup_document() {
 std::string_view resolve_document() {
     return R"(query ResolveSkus($q: String!, $first: Int!, $after: String) {
   productVariants(first: $first, after: $after, query: $q) {
-    nodes { id sku product { id } inventoryItem { id tracked sku } }
+    nodes { id sku inventoryItem { id tracked } }
     pageInfo { hasNextPage endCursor }
   }
 })";
@@ -198,7 +198,7 @@ nlohmann::json set_quantities_variables(const ApiVersion& v, const std::vector<S
     json quantities = json::array();
     for (const auto& l : lines) {
         json q = {{"inventoryItemId", l.inventory_item_id}, {"locationId", l.location_id}, {"quantity", l.quantity}};
-        if (v.requires_change_from_quantity()) q["changeFromQuantity"] = nullptr;  // explicit: no CAS check
+        if (v.opts_out_with_null_change_from()) q["changeFromQuantity"] = nullptr;  // explicit: no CAS check
         quantities.push_back(std::move(q));
     }
     json input = {{"name", "available"}, {"reason", "correction"}};

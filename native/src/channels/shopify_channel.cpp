@@ -4,6 +4,8 @@
 // retries the good rows when some rows draw userErrors (Shopify applies
 // nothing then), and paces itself on the query-cost bucket Shopify reports.
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -64,7 +66,6 @@ struct Call {
 
 struct Variant {
     std::string variant_id;
-    std::string product_id;
     std::string item_id;
     bool tracked = true;
 };
@@ -209,10 +210,12 @@ public:
 
         std::sort(ready.begin(), ready.end(), [](const Pending& a, const Pending& b) { return a.idx < b.idx; });
         const std::size_t batch = std::max<std::size_t>(1, batch_size());
+        // Calls allowed per push, isolation of refused rows included (as Medusa).
+        int budget = 24 + 4 * static_cast<int>(std::ceil(std::log2(static_cast<double>(items.size()) + 1)));
         for (std::size_t start = 0; start < ready.size(); start += batch) {
             std::vector<Pending> chunk(ready.begin() + static_cast<std::ptrdiff_t>(start),
                                        ready.begin() + static_cast<std::ptrdiff_t>(std::min(ready.size(), start + batch)));
-            set_batch(std::move(chunk), rep, st);
+            set_batch(std::move(chunk), rep, st, budget);
         }
         rep.http_calls = st.http_calls;
         rep.throttled_for = st.waited;
@@ -341,15 +344,16 @@ private:
     void resolve(const std::vector<PushItem>& items, const std::vector<std::string>& skus,
                  const std::unordered_map<std::string, std::vector<std::size_t>>& rows_by_sku, PushReport& rep,
                  std::vector<Pending>& ready, CallState& st) {
-        // A search for n SKUs asks for 2n variants at ~3 points each; keep it well
-        // inside the bucket this shop reported (small buckets would never fit 50).
+        // A search for n SKUs asks for n variants (a duplicate SKU spills onto a
+        // next page) at 2 points each plus 3; keep it well inside the bucket
+        // this shop reported (small buckets would never fit 50).
         std::size_t per_query = sh::kMaxSkusPerQuery;
         if (bucket_.known() && bucket_.maximum() > 0)
-            per_query = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(0.0, (bucket_.maximum() / 2 - 2) / 6)), 1,
+            per_query = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(0.0, (bucket_.maximum() / 2 - 3) / 2)), 1,
                                                 sh::kMaxSkusPerQuery);
         for (const auto& chunk : sh::chunk_skus(skus, per_query)) {
             const std::string q = sh::sku_search_query(chunk);
-            const std::size_t first = std::min<std::size_t>(sh::kMaxBatch, std::max<std::size_t>(2, 2 * chunk.size()));
+            const std::size_t first = std::min<std::size_t>(sh::kMaxBatch, chunk.size());
             const std::set<std::string> wanted(chunk.begin(), chunk.end());
             std::map<std::string, std::vector<Variant>> found;
             std::optional<Error> failure;
@@ -359,7 +363,7 @@ private:
             for (int page = 0; page < kMaxResolvePages; ++page) {
                 json vars = {{"q", q}, {"first", first}, {"after", after}};
                 request_excerpt = trim(vars.dump());
-                auto c = graphql("ResolveSkus", sh::resolve_document(), vars, 2.0 + 3.0 * static_cast<double>(first), st,
+                auto c = graphql("ResolveSkus", sh::resolve_document(), vars, 3.0 + 2.0 * static_cast<double>(first), st,
                                  fmt::format("ResolveSkus/{}", first));
                 http_status = c.http_status;
                 response_excerpt = c.response_excerpt;
@@ -378,7 +382,7 @@ private:
                 for (const auto& n : *nodes) {
                     const json* s = at(n, {"sku"});
                     if (!s || !s->is_string() || !wanted.count(s->get<std::string>())) continue;
-                    Variant v{str_at(n, {"id"}), str_at(n, {"product", "id"}), str_at(n, {"inventoryItem", "id"}), true};
+                    Variant v{str_at(n, {"id"}), str_at(n, {"inventoryItem", "id"}), true};
                     const json* tracked = at(n, {"inventoryItem", "tracked"});
                     v.tracked = !tracked || !tracked->is_boolean() || tracked->get<bool>();
                     auto& list = found[s->get<std::string>()];
@@ -420,7 +424,7 @@ private:
                     } else {
                         Resolution r;
                         r.remote_id = hits.front().item_id;
-                        r.extra = json{{"variant_id", hits.front().variant_id}, {"product_id", hits.front().product_id}};
+                        r.extra = json{{"variant_id", hits.front().variant_id}};
                         res = std::move(r);
                     }
                 }
@@ -497,7 +501,14 @@ private:
         if (code.find("COMPARE_QUANTITY") != std::string::npos || code == "CHANGE_FROM_QUANTITY_STALE")
             return err(ErrorCode::permanent, fmt::format("unexpected compare-quantity check for API {} (a stockrelay bug)",
                                                          version_.str()));
-        return err(ErrorCode::rejected, "Shopify refused this quantity");
+        if (code == "NON_MUTABLE_INVENTORY_ITEM")
+            return err(ErrorCode::rejected, fmt::format("Shopify does not let apps change inventory item {}",
+                                                        p.line.inventory_item_id));
+        if (code == "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR")
+            return err(ErrorCode::permanent, "the same item and location twice in one call (a stockrelay bug)");
+        // A code this version does not know: transient until proven otherwise,
+        // with Shopify's own words on the row.
+        return err(ErrorCode::transient, "Shopify refused this row for a reason stockrelay does not know yet; will retry");
     }
 
     // A row of a successful call keeps its own part of the answer (its
@@ -523,44 +534,78 @@ private:
         }
     }
 
-    void set_batch(std::vector<Pending> pending, PushReport& rep, CallState& st) {
-        const std::string doc = sh::set_quantities_document(version_);
+    // What a userError that names no input element says about the call.
+    enum class Unmapped { retry_new_key, fail_all, isolate };
+
+    Unmapped classify_unmapped(const sh::UserError& u, bool rows_named, int salt) const {
+        if (u.code == "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED" && !rows_named && salt < 3)
+            return Unmapped::retry_new_key;  // Shopify will not retry a failed key: same payload, new key
+        if (u.code == "IDEMPOTENCY_CONCURRENT_REQUEST" || u.code == "IDEMPOTENCY_KEY_PARAMETER_MISMATCH")
+            return Unmapped::fail_all;
+        // ["input","name"], ["input","reason"], ...: the call's own fields, wrong for every row.
+        if (u.field.size() >= 2 && u.field[0] == "input" && u.field[1] != "quantities") return Unmapped::fail_all;
+        return Unmapped::isolate;
+    }
+
+    Error whole_call_error(const sh::UserError& u, int status) const {
+        const auto ec = u.code == "IDEMPOTENCY_CONCURRENT_REQUEST" ? ErrorCode::transient : ErrorCode::permanent;
+        const auto what = ec == ErrorCode::transient ? "the same request is still running in Shopify" : "Shopify refused the call";
+        return make_error(ec, redact(fmt::format("SetQty: {} [{}: {} (field {})]", what, u.code.empty() ? "userError" : u.code,
+                                                 u.message, json(u.field).dump())),
+                          status);
+    }
+
+    // One inventorySetQuantities call for `pending` and the excerpts each row keeps of it.
+    Call send_set(const std::vector<Pending>& pending, const std::string& key, PushReport& rep, CallState& st) {
+        std::vector<sh::SetLine> lines;
+        lines.reserve(pending.size());
+        for (const auto& p : pending) lines.push_back(p.line);
+        const json vars = sh::set_quantities_variables(version_, lines, key);
+        auto c = graphql("SetQty", sh::set_quantities_document(version_), vars, 10, st);
+        // Each row's excerpt is the call with only its own line. The shell
+        // is copied once, not once per row (that copy was O(n^2) per batch).
+        json one = vars;
+        one["input"]["quantities"] = json::array();
+        const json& all_lines = vars["input"]["quantities"];
+        for (std::size_t k = 0; k < pending.size(); ++k) {
+            ItemOutcome& out = rep.items[pending[k].idx];
+            one["input"]["quantities"] = json::array({all_lines[k]});
+            std::string text = one.dump();
+            if (pending.size() > 1) text += fmt::format(" (element {} of {} in input.quantities)", k, pending.size());
+            out.request_excerpt = trim(text);
+            out.response_excerpt = c.response_excerpt;
+            out.http_status = c.http_status;
+        }
+        return c;
+    }
+
+    // Sets `pending`, retrying without the rows Shopify refused (it applies
+    // nothing when any row draws a userError). A userError that names no row
+    // is isolated by halving, like the Medusa channel: only the row that draws
+    // it alone fails. Every call spends `budget`.
+    void set_batch(std::vector<Pending> pending, PushReport& rep, CallState& st, int& budget) {
         int salt = 0;
         // Keys whose call Shopify answered with userErrors: it remembers that
         // outcome, so sending the same rows again (after inventoryActivate) needs a new key.
         std::set<std::string> refused_keys;
+        auto fail_all = [&](const Error& e) {
+            for (const auto& p : pending) rep.items[p.idx].error = e;
+            pending.clear();
+        };
         for (int round = 0; round < kMaxSetRounds && !pending.empty(); ++round) {
-            std::vector<sh::SetLine> lines;
-            lines.reserve(pending.size());
-            for (const auto& p : pending) lines.push_back(p.line);
+            if (budget-- <= 0)
+                return fail_all(make_error(ErrorCode::transient, "SetQty: Shopify refused calls containing this row and "
+                                                                 "the calls allowed for isolating the refused rows are "
+                                                                 "spent; will retry"));
             std::string key;
             if (version_.requires_idempotent()) {
+                std::vector<sh::SetLine> lines;
+                for (const auto& p : pending) lines.push_back(p.line);
                 key = sh::idempotency_key(lines, salt);
                 while (refused_keys.count(key)) key = sh::idempotency_key(lines, ++salt);
             }
-            const json vars = sh::set_quantities_variables(version_, lines, key);
-            auto c = graphql("SetQty", doc, vars, 10, st);
-
-            // Each row's excerpt is the call with only its own line. The shell
-            // is copied once, not once per row (that copy was O(n^2) per batch).
-            json one = vars;
-            one["input"]["quantities"] = json::array();
-            const json& all_lines = vars["input"]["quantities"];
-            for (std::size_t k = 0; k < pending.size(); ++k) {
-                ItemOutcome& out = rep.items[pending[k].idx];
-                one["input"]["quantities"] = json::array({all_lines[k]});
-                std::string text = one.dump();
-                if (pending.size() > 1) text += fmt::format(" (element {} of {} in input.quantities)", k, pending.size());
-                out.request_excerpt = trim(text);
-                out.response_excerpt = c.response_excerpt;
-                out.http_status = c.http_status;
-            }
-            auto fail_all = [&](const Error& e) {
-                for (const auto& p : pending) rep.items[p.idx].error = e;
-                pending.clear();
-            };
+            auto c = send_set(pending, key, rep, st);
             if (c.error) return fail_all(*c.error);
-
             const json* payload = at(c.data, {"inventorySetQuantities"});
             if (!payload || !payload->is_object())
                 return fail_all(make_error(ErrorCode::transient,
@@ -583,50 +628,60 @@ private:
                 else
                     unmapped.push_back(e);
             }
+            const std::size_t sent = pending.size();
             if (!unmapped.empty()) {
                 const auto& u = unmapped.front();
-                log::warn("shopify: inventorySetQuantities refused the whole call: {} {}", u.code, redact(u.message));
-                if (u.code == "IDEMPOTENCY_CONCURRENT_REQUEST") {
-                    return fail_all(make_error(ErrorCode::transient,
-                                               fmt::format("SetQty: the same request is still running in Shopify [{}: {}]",
-                                                           u.code, u.message),
-                                               c.http_status));
+                log::warn("shopify: inventorySetQuantities answered a userError naming no row ({} rows sent): {} {}", sent,
+                          u.code, redact(u.message));
+                switch (classify_unmapped(u, !by_row.empty(), salt)) {
+                    case Unmapped::retry_new_key: continue;
+                    case Unmapped::fail_all: return fail_all(whole_call_error(u, c.http_status));
+                    case Unmapped::isolate: break;
                 }
-                if (u.code == "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED" && by_row.empty() && salt < 3) {
-                    continue;  // Shopify will not retry a failed key: the same payload goes under a new one
-                }
-                return fail_all(make_error(ErrorCode::permanent,
-                                           fmt::format("SetQty: Shopify refused the call [{}: {} (field {})]",
-                                                       u.code.empty() ? "userError" : u.code, u.message,
-                                                       json(u.field).dump()),
-                                           c.http_status));
-            }
-
-            std::vector<Pending> next;
-            for (std::size_t k = 0; k < pending.size(); ++k) {
-                Pending& p = pending[k];
-                ItemOutcome& out = rep.items[p.idx];
-                auto hit = by_row.find(k);
-                if (hit == by_row.end()) {
-                    next.push_back(std::move(p));
-                    continue;
-                }
-                log::warn("shopify: row {} ({} at {}): {} {}", p.line.row_id, p.line.inventory_item_id,
-                          p.line.location_id, hit->second.code, redact(hit->second.message));
-                auto e = row_error(hit->second, p, out, c.http_status, st);
-                if (e) {
-                    e->message = redact(e->message);
-                    out.error = std::move(e);
-                } else {
-                    next.push_back(std::move(p));
+                if (sent == 1) {  // alone in the call: this row draws it
+                    by_row.try_emplace(0, u);
+                    unmapped.clear();
                 }
             }
-            pending = std::move(next);
+            pending = drop_refused(std::move(pending), by_row, rep, c.http_status, st);
+            if (!unmapped.empty() && pending.size() > 1) {
+                auto mid = pending.begin() + static_cast<std::ptrdiff_t>(pending.size() / 2);
+                std::vector<Pending> left(std::make_move_iterator(pending.begin()), std::make_move_iterator(mid));
+                std::vector<Pending> right(std::make_move_iterator(mid), std::make_move_iterator(pending.end()));
+                set_batch(std::move(left), rep, st, budget);
+                set_batch(std::move(right), rep, st, budget);
+                return;
+            }
         }
         for (const auto& p : pending)
             rep.items[p.idx].error = make_error(
                 ErrorCode::transient,
                 fmt::format("SetQty: gave up after {} calls that each refused other rows; will retry", kMaxSetRounds));
+    }
+
+    // The rows of `pending` that no userError refused (an activated row stays).
+    std::vector<Pending> drop_refused(std::vector<Pending> pending, const std::map<std::size_t, sh::UserError>& by_row,
+                                      PushReport& rep, int status, CallState& st) {
+        std::vector<Pending> next;
+        for (std::size_t k = 0; k < pending.size(); ++k) {
+            Pending& p = pending[k];
+            ItemOutcome& out = rep.items[p.idx];
+            auto hit = by_row.find(k);
+            if (hit == by_row.end()) {
+                next.push_back(std::move(p));
+                continue;
+            }
+            log::warn("shopify: row {} ({} at {}): {} {}", p.line.row_id, p.line.inventory_item_id, p.line.location_id,
+                      hit->second.code, redact(hit->second.message));
+            auto e = row_error(hit->second, p, out, status, st);
+            if (e) {
+                e->message = redact(e->message);
+                out.error = std::move(e);
+            } else {
+                next.push_back(std::move(p));
+            }
+        }
+        return next;
     }
 
     Config config_;

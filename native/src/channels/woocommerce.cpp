@@ -31,7 +31,7 @@ constexpr auto how_fail = detail::StatusOnFail::from_error;
 constexpr auto fail = &detail::fail<how_fail>;
 
 constexpr std::string_view kApiPath = "/wp-json/wc/v3";
-constexpr std::string_view kLookupFields = "id,sku,name,type,parent_id,manage_stock,stock_quantity";
+constexpr std::string_view kLookupFields = "id,sku,name,type,status,parent_id,manage_stock,stock_quantity";
 constexpr int kPerPage = 100;
 constexpr int kMaxPages = 50;
 // Lookup SKUs in comma-separated chunks, each SKU costing its encoded length
@@ -57,6 +57,12 @@ std::string error_code(const std::string& body) {
     if (j.is_object() && j.contains("code") && j["code"].is_string()) return j["code"].get<std::string>();
     return {};
 }
+
+// A target whose write showed it is not the SKU's item (gone, moved, trashed).
+struct Stale {
+    Target target;
+    std::string why;  // "#12 now has SKU 'X'", "#12 is gone", ...
+};
 
 bool looks_like_json(const std::string& body) {
     auto p = body.find_first_not_of(" \t\r\n");
@@ -97,14 +103,11 @@ public:
         }
         if (idx->status == 200 || idx->status == 404) {
             auto j = json::parse(idx->body, nullptr, false);
-            if (idx->status == 404 || !j.is_object()) return permalink_error(idx->status);
+            if (idx->status == 404 || !j.is_object()) return site_error(idx->status);
             store = str_at(j, "name");
             if (auto ns = j.find("namespaces"); ns != j.end() && ns->is_array() &&
                 std::find(ns->begin(), ns->end(), json("wc/v3")) == ns->end())
-                return make_error(ErrorCode::config,
-                                  fmt::format("the WordPress site at {} has no WooCommerce REST API (wc/v3): "
-                                              "is the WooCommerce plugin active?",
-                                              home_));
+                return no_woocommerce_error();
         }
         auto s = send("GET", fmt::format("products?per_page=1&_fields={}", http::url_encode("id")), "", ctx);
         if (auto e = failure(s, "test connection")) return *e;
@@ -186,6 +189,36 @@ private:
                           status);
     }
 
+    // /wp-json/ did not answer with the REST index (HTTP `status`). WordPress
+    // with plain permalinks still answers /?rest_route=/ (without
+    // credentials): then it is the permalink trap (or WooCommerce is not
+    // active); otherwise the URL is not a WordPress site at all.
+    Error site_error(int status) const {
+        http::Request probe;
+        probe.url = home_ + "/?rest_route=" + http::url_encode("/");
+        probe.timeout = cfg_.timeout;
+        probe.headers.push_back({"Accept", "application/json"});
+        auto res = client_->send(probe);
+        json j = res && res->status == 200 ? json::parse(res->body, nullptr, false) : json();
+        if (auto ns = j.is_object() ? j.find("namespaces") : j.end(); j.is_object() && ns != j.end() && ns->is_array()) {
+            if (std::find(ns->begin(), ns->end(), json("wc/v3")) != ns->end()) return permalink_error(status);
+            return no_woocommerce_error();
+        }
+        return make_error(ErrorCode::config,
+                          fmt::format("{} is not a WooCommerce store: neither {}/wp-json/ (HTTP {}) nor {}/?rest_route=/ "
+                                      "({}) answered like the WordPress REST API; set the channel's base URL to the "
+                                      "home URL of the WordPress site that runs WooCommerce",
+                                      home_, home_, status, home_,
+                                      res ? fmt::format("HTTP {}", res->status) : redact(res.error().message)),
+                          status);
+    }
+
+    Error no_woocommerce_error() const {
+        return make_error(ErrorCode::config, fmt::format("the WordPress site at {} has no WooCommerce REST API (wc/v3): "
+                                                         "is the WooCommerce plugin active?",
+                                                         home_));
+    }
+
     // One authenticated call; rel is relative to /wp-json/wc/v3 and carries an
     // already-encoded query. A 429 with a short Retry-After is waited out here.
     Result<http::Response> send(const std::string& method, const std::string& rel, const std::string& body, Ctx& ctx) {
@@ -227,7 +260,7 @@ private:
                                                  "must equal the WordPress home URL exactly and the clocks must agree"
                                                : "; the key needs Read/Write permission");
             } else if (r.status == 404 && !looks_like_json(r.body)) {
-                e = permalink_error(404);
+                e = site_error(404);
             } else if (r.status == 404 && error_code(r.body) == "rest_no_route") {
                 e.code = ErrorCode::config;
                 e.message = fmt::format("{}: {} (is WooCommerce active and up to date?)", what, text);
@@ -250,6 +283,8 @@ private:
             auto rel = fmt::format("products?sku={}&_fields={}&per_page={}&page={}", http::url_encode(joined),
                                    http::url_encode(kLookupFields), kPerPage, page);
             auto s = send("GET", rel, "", ctx);
+            detail::note_lookup(ctx, skus, redact(http::excerpt(fmt::format("GET {}/{}", kApiPath, rel))),
+                                s ? redact(detail::response_text(s->status, s->body)) : std::string());
             if (auto e = failure(s, detail::lookup_what(skus))) return *e;
             auto j = json::parse(s->body);
             if (!j.is_array())
@@ -283,7 +318,8 @@ private:
         std::vector<const json*> hits;
         std::vector<std::string> stockless;
         for (const auto& p : products) {
-            if (!p.is_object() || str_at(p, "sku") != sku) continue;
+            // A trashed product keeps its SKU but is no target (a new one may carry the SKU now).
+            if (!p.is_object() || str_at(p, "sku") != sku || str_at(p, "status") == "trash") continue;
             auto type = str_at(p, "type", "simple");
             auto ms = p.find("manage_stock");
             bool manages = ms != p.end() && ms->is_boolean() && ms->get<bool>();
@@ -322,6 +358,7 @@ private:
                       std::vector<Target>& targets, Ctx& ctx) {
         detail::resolve_into<how_fail>(items, idxs, rep, targets, kLookupChunking,
                                        [&](const std::vector<std::string>& chunk) { return fetch(chunk, ctx); }, pick);
+        detail::lookup_excerpts(items, idxs, rep, ctx);
     }
 
     static json update_entry(const Target& t, std::int64_t qty) {
@@ -333,16 +370,32 @@ private:
         } catch (...) {
             id = t.res.remote_id;
         }
-        return json{{"id", id}, {"manage_stock", true}, {"stock_quantity", qty}};
+        // Stock management is switched on only for an item this push just
+        // resolved by its SKU: a cached id may by now be another product.
+        json entry{{"id", id}, {"stock_quantity", qty}};
+        if (!t.from_cache) entry["manage_stock"] = true;
+        return entry;
     }
 
-    // Push the targets grouped per endpoint; ids WooCommerce calls invalid are
-    // looked up again once (the cache or the shop changed) and retried.
+    // Why the item a write landed on is not (or no longer) the SKU's, from
+    // WooCommerce's answer to that write; empty when it is.
+    static std::string mismatch(const json& answer, const Target& t, const std::string& sku) {
+        if (auto s = answer.find("sku"); s != answer.end() && s->is_string() && s->get<std::string>() != sku)
+            return fmt::format("#{} now has SKU '{}'", t.res.remote_id, s->get<std::string>());
+        if (str_at(answer, "status") == "trash") return fmt::format("#{} is in the trash", t.res.remote_id);
+        if (auto m = answer.find("manage_stock"); t.from_cache && m != answer.end() && m->is_boolean() && !m->get<bool>())
+            return fmt::format("#{} no longer has stock management on", t.res.remote_id);
+        return {};
+    }
+
+    // Push the targets grouped per endpoint. A target WooCommerce calls an
+    // invalid id, or whose answer shows another SKU or the trash, is looked up
+    // again (the cache or the shop changed) and pushed once more.
     void apply(const std::vector<PushItem>& items, std::vector<Target> targets, PushReport& rep, Ctx& ctx,
                bool may_reresolve) {
         std::map<std::string, std::vector<Target>> groups;
         for (auto& t : targets) groups[t.res.parent_id].push_back(std::move(t));
-        std::vector<Target> stale;
+        std::vector<Stale> stale;
         for (auto& [parent, group] : groups) {
             const std::string path = parent.empty() ? "products/batch" : fmt::format("products/{}/variations/batch", parent);
             for (std::size_t at = 0; at < group.size(); at += batch_) {
@@ -353,26 +406,27 @@ private:
         }
         if (stale.empty()) return;
         if (!may_reresolve) {
-            for (const auto& t : stale) {
+            for (const auto& [t, why] : stale) {
                 rep.items[t.idx].drop_cache = true;
                 rep.items[t.idx].resolved.reset();
                 fail(rep, t.idx,
                      make_error(ErrorCode::transient,
-                                fmt::format("WooCommerce calls #{} for SKU '{}' an invalid id right after looking it up; "
-                                            "will look it up again",
-                                            t.res.remote_id, items[t.idx].sku),
+                                fmt::format("WooCommerce's answer for SKU '{}' right after looking it up: {}; will look "
+                                            "it up again",
+                                            items[t.idx].sku, why),
                                 rep.items[t.idx].http_status));
             }
             return;
         }
         std::vector<std::size_t> again;
-        for (const auto& t : stale) {
-            log::info("woocommerce {}: #{} for SKU '{}' is gone; looking the SKU up again", home_, t.res.remote_id,
-                      items[t.idx].sku);
+        for (const auto& [t, why] : stale) {
+            log::info("woocommerce {}: {} (SKU '{}'); looking the SKU up again", home_, why, items[t.idx].sku);
             auto& o = rep.items[t.idx];
             o.drop_cache = t.from_cache;
             o.resolved.reset();
             o.error.reset();
+            o.request_excerpt.clear();  // what explains the row now is the lookup (or the next write)
+            o.response_excerpt.clear();
             again.push_back(t.idx);
         }
         std::vector<Target> fresh;
@@ -382,7 +436,7 @@ private:
     }
 
     void send_batch(const std::vector<PushItem>& items, const std::string& path, const std::vector<Target>& chunk,
-                    PushReport& rep, Ctx& ctx, std::vector<Target>& stale) {
+                    PushReport& rep, Ctx& ctx, std::vector<Stale>& stale) {
         json updates = json::array();
         for (const auto& t : chunk) updates.push_back(update_entry(t, items[t.idx].quantity));
         const std::string shown = fmt::format("POST {}/{}", kApiPath, path);
@@ -414,7 +468,7 @@ private:
                 o.response_excerpt = resp;
                 o.http_status = status;
                 if (gone)
-                    stale.push_back(chunk[k]);
+                    stale.push_back({chunk[k], fmt::format("#{} is gone", chunk[k].res.remote_id)});
                 else
                     fail(rep, chunk[k].idx, *e);
             }
@@ -443,38 +497,50 @@ private:
                                             status));
                 continue;
             }
-            if (auto err = a->find("error"); err != a->end() && err->is_object()) {
-                o.response_excerpt = redact(http::excerpt(a->dump(), 1000));
-                auto code = str_at(*err, "code");
-                auto msg = str_at(*err, "message");
-                int st = 0;
-                if (auto d = err->find("data"); d != err->end() && d->is_object() && d->contains("status") &&
-                                                 (*d)["status"].is_number_integer())
-                    st = (*d)["status"].get<int>();
-                o.http_status = st ? st : status;
-                if (is_invalid_id_code(code)) {
-                    stale.push_back(t);
-                    continue;
-                }
-                ErrorCode ec = st >= 500 ? ErrorCode::transient
-                               : (st == 401 || st == 403) ? ErrorCode::auth
-                                                          : ErrorCode::rejected;
-                fail(rep, t.idx, make_error(ec, redact(fmt::format("WooCommerce refused the update of #{} (SKU '{}'): {}: {}",
-                                                                   t.res.remote_id, items[t.idx].sku, code, msg)),
-                                            o.http_status));
-                continue;
-            }
-            json shown_answer = json::object();
-            for (const char* f : {"id", "sku", "manage_stock", "stock_quantity", "stock_status"})
-                if (a->contains(f)) shown_answer[f] = (*a)[f];
-            o.response_excerpt = redact(http::excerpt(shown_answer.dump(), 1000));
-            if (auto q = a->find("stock_quantity"); q != a->end() && q->is_number() &&
-                                                     q->get<std::int64_t>() != items[t.idx].quantity)
-                fail(rep, t.idx, make_error(ErrorCode::rejected,
-                                            fmt::format("WooCommerce kept stock_quantity {} for #{} instead of {}",
-                                                        q->get<std::int64_t>(), t.res.remote_id, items[t.idx].quantity),
-                                            status));
+            take_answer(items[t.idx], t, *a, status, rep, stale);
         }
+    }
+
+    // One item's entry in a batch answer: a per-item error, the proof that
+    // the write landed on the SKU's item, or the sign that it did not.
+    void take_answer(const PushItem& item, const Target& t, const json& a, int status, PushReport& rep,
+                     std::vector<Stale>& stale) const {
+        auto& o = rep.items[t.idx];
+        if (auto err = a.find("error"); err != a.end() && err->is_object()) {
+            o.response_excerpt = redact(http::excerpt(a.dump(), 1000));
+            auto code = str_at(*err, "code");
+            auto msg = str_at(*err, "message");
+            int st = 0;
+            if (auto d = err->find("data"); d != err->end() && d->is_object() && d->contains("status") &&
+                                             (*d)["status"].is_number_integer())
+                st = (*d)["status"].get<int>();
+            o.http_status = st ? st : status;
+            if (is_invalid_id_code(code)) {
+                stale.push_back({t, fmt::format("#{} is gone", t.res.remote_id)});
+                return;
+            }
+            ErrorCode ec = st >= 500 ? ErrorCode::transient : (st == 401 || st == 403) ? ErrorCode::auth : ErrorCode::rejected;
+            fail(rep, t.idx, make_error(ec, redact(fmt::format("WooCommerce refused the update of #{} (SKU '{}'): {}: {}",
+                                                               t.res.remote_id, item.sku, code, msg)),
+                                        o.http_status));
+            return;
+        }
+        json shown_answer = json::object();
+        for (const char* f : {"id", "sku", "status", "manage_stock", "stock_quantity", "stock_status"})
+            if (a.contains(f)) shown_answer[f] = a[f];
+        o.response_excerpt = redact(http::excerpt(shown_answer.dump(), 1000));
+        if (auto why = mismatch(a, t, item.sku); !why.empty()) {
+            // The write landed on an item that is not the SKU's any more: the
+            // row is not done. Say which item took the quantity.
+            log::warn("woocommerce {}: wrote stock_quantity {} for SKU '{}', but {}", home_, item.quantity, item.sku, why);
+            stale.push_back({t, why});
+            return;
+        }
+        if (auto q = a.find("stock_quantity"); q != a.end() && q->is_number() && q->get<std::int64_t>() != item.quantity)
+            fail(rep, t.idx, make_error(ErrorCode::rejected,
+                                        fmt::format("WooCommerce kept stock_quantity {} for #{} instead of {}",
+                                                    q->get<std::int64_t>(), t.res.remote_id, item.quantity),
+                                        status));
     }
 
     Config cfg_;

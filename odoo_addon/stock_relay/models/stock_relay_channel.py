@@ -75,6 +75,11 @@ class StockRelayChannel(models.Model):
                                   help="A row that failed transiently this many times is marked failed.")
     timeout_ms = fields.Integer(string="Timeout (ms)", required=True, default=15000)
     tls_verify = fields.Boolean(string="Verify TLS", default=True)
+    # v2 (i10-channels): SKU cache revalidation
+    sku_cache_max_age_seconds = fields.Integer(
+        string="SKU Cache Max Age (s)", required=True, default=3600,
+        help="How long a SKU's shop item found by a lookup is trusted; after that the next push looks the SKU "
+             "up again (0 = on every push).")
     safety_buffer = fields.Float(default=0.0, help="Units held back from every shop location.")
     quantity_cap = NullableInteger(string="Cap", help="Never publish more than this; empty = no cap.")
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
@@ -225,7 +230,8 @@ class StockRelayChannel(models.Model):
             channel.last_success_at = last_done
 
     # ------------------------------------------------------------ constraints
-    @api.constrains("safety_buffer", "quantity_cap", "batch_size", "timeout_ms", "max_attempts")
+    @api.constrains("safety_buffer", "quantity_cap", "batch_size", "timeout_ms", "max_attempts",
+                    "sku_cache_max_age_seconds")
     def _check_numbers(self):
         for channel in self:
             if channel.safety_buffer < 0:
@@ -236,6 +242,8 @@ class StockRelayChannel(models.Model):
                 raise ValidationError(_("The batch size must be positive."))
             if channel.timeout_ms <= 0 or channel.max_attempts <= 0:
                 raise ValidationError(_("Timeout and maximum attempts must be positive."))
+            if channel.sku_cache_max_age_seconds < 0:
+                raise ValidationError(_("The SKU cache max age cannot be negative."))
 
     # ------------------------------------------------------------ native core
     def _native_config(self):
@@ -252,6 +260,7 @@ class StockRelayChannel(models.Model):
             "max_attempts": rec.max_attempts,
             "timeout_ms": rec.timeout_ms,
             "tls_verify": rec.tls_verify,
+            "sku_cache_max_age_seconds": rec.sku_cache_max_age_seconds,
         }
         if rec.api_version:
             config["api_version"] = rec.api_version.strip()

@@ -67,7 +67,9 @@ const DOC_CACHE_MAX = 2000;
 // Version feature switches (versions are YYYY-MM strings, so string order is date order).
 function features(version) {
   return {
-    compareQuantityRules: version <= '2025-10',   // ignoreCompareQuantity/compareQuantity enforced
+    // A compare is required unless opted out: up to 2026-01 (COMPARE_QUANTITY_REQUIRED is
+    // still in 2026-01's enum and ignoreCompareQuantity still defaults to false there).
+    compareQuantityRules: version <= '2026-01',
     compareQuantityField: version <= '2026-01',   // field exists in the schema
     changeFrom: version >= '2026-01',             // changeFromQuantity exists, checked when non-null
     idempotentDirective: version >= '2026-01',
@@ -311,6 +313,24 @@ class Store {
     return created;
   }
 
+  // The merchant edits a variant's SKU in the admin (the SKU moves to it or off it).
+  renameSku(variantId, sku) {
+    const variant = this.variants.get(variantId);
+    if (!variant) throw new Error(`no variant ${variantId}`);
+    if (variant.sku !== null) {
+      const ids = (this.skuIndex.get(variant.sku) || []).filter((id) => id !== variant.id);
+      if (ids.length) this.skuIndex.set(variant.sku, ids); else this.skuIndex.delete(variant.sku);
+    }
+    variant.sku = sku == null ? null : String(sku);
+    this.items.get(variant.inventoryItemId).sku = variant.sku;
+    if (variant.sku !== null) {
+      if (!this.skuIndex.has(variant.sku)) this.skuIndex.set(variant.sku, []);
+      this.skuIndex.get(variant.sku).push(variant.id);
+    }
+    variant.updatedAt = nowIso();
+    return { sku: variant.sku, variantId: variant.id, inventoryItemId: variant.inventoryItemId };
+  }
+
   levelKey(itemId, locId) { return `${itemId}|${locId}`; }
   getLevel(itemId, locId) { return this.levels.get(this.levelKey(itemId, locId)) || null; }
   ensureLevel(item, loc) {
@@ -552,7 +572,9 @@ function inventorySetQuantities(_src, args, ctx, info) {
         return;
       }
       const current = level && SETTABLE_NAMES.has(input.name) ? level.q[input.name] : 0;
-      if (f.compareQuantityRules && !ignoreCompare) {
+      // 2026-01's schema: "opt out by explicitly passing in a null value to changeFromQuantity".
+      const explicitChangeFrom = f.changeFrom && Object.prototype.hasOwnProperty.call(q, 'changeFromQuantity');
+      if (f.compareQuantityRules && !ignoreCompare && !explicitChangeFrom) {
         if (q.compareQuantity == null) {
           err('COMPARE_QUANTITY_REQUIRED', p.concat('compareQuantity'),
             'The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity.');
@@ -1308,6 +1330,7 @@ async function handleControl(emu, req, res, name) {
       }
       return send(res, 200, out);
     }
+    if (name === 'rename' && req.method === 'POST') return send(res, 200, emu.store.renameSku(payload.variantId, payload.sku));
     if (name === 'state' && req.method === 'GET') return send(res, 200, emu.store.snapshot());
     if (name === 'history' && req.method === 'GET') return send(res, 200, emu.store.historyDump());
     if (name === 'requests' && req.method === 'GET') return send(res, 200, { requests: emu.requests });

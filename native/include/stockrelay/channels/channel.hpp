@@ -32,6 +32,8 @@ struct Config {
     int max_attempts = 10;
     std::chrono::milliseconds timeout{15000};
     bool tls_verify = true;
+    // How long a cached SKU resolution is trusted before the next push looks it up again.
+    std::chrono::seconds sku_cache_max_age{3600};
 
     // From the JSON shape of a channel row (keys as the SQL columns). Fails
     // with ErrorCode::config and a message naming the bad field.

@@ -17,7 +17,7 @@ namespace stockrelay::channels::medusa {
 
 inline constexpr std::size_t kMaxBatch = 1000;
 inline constexpr std::size_t kDefaultBatch = 250;
-inline constexpr std::size_t kSkusPerLookup = 50;
+inline constexpr std::size_t kSkusPerLookup = 250;  // every push reads its SKUs: few, large lookups
 // A JWT is renewed when it has less than this left.
 inline constexpr std::chrono::seconds kJwtRenewMargin{10 * 60};
 

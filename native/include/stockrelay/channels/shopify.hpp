@@ -40,6 +40,10 @@ struct ApiVersion {
 
     // <= 2025-10: quantities need compareQuantity unless ignoreCompareQuantity: true.
     bool needs_ignore_compare_quantity() const { return *this <= ApiVersion{2025, 10}; }
+    // >= 2026-01: the compare check is skipped by an explicit changeFromQuantity: null
+    // (2026-01 still requires a compare unless opted out; its schema deprecates
+    // ignoreCompareQuantity in favour of the null).
+    bool opts_out_with_null_change_from() const { return *this >= ApiVersion{2026, 1}; }
     // >= 2026-04: every quantity must carry changeFromQuantity (null = no check).
     bool requires_change_from_quantity() const { return *this >= ApiVersion{2026, 4}; }
     // >= 2026-04: inventory mutations must carry @idempotent(key:).
@@ -70,7 +74,9 @@ std::string location_gid(std::string_view key);
 std::string_view shop_document();
 std::string_view locations_document();
 std::string_view lookup_document();    // productVariants(first: 2) + levels for display
-std::string_view resolve_document();   // productVariants(first: $first, after: $after), paginated
+// productVariants(first: $first, after: $after), paginated; only the fields
+// resolution uses (variant id, SKU, inventory item id and tracked): 2 points a variant.
+std::string_view resolve_document();
 std::string set_quantities_document(const ApiVersion& v);   // SetQty, or SetQtyIdem on 2026-04+
 std::string activate_document(const ApiVersion& v);         // Activate (+ @idempotent on 2026-04+)
 
