@@ -212,12 +212,19 @@ BEGIN
     -- log's Failed filter), a Resync does not pile up one failed row per run
     -- for one standing problem, and a failed row never outlives a newer one
     -- to be re-sent by `retry --failed`. A probe of the small partial index
-    -- stock_relay_outbox_failed_key per key.
+    -- stock_relay_outbox_failed_key per key. SKIP LOCKED: whoever else holds
+    -- a failed row's lock (an ack's landing trigger, retry_failed, another
+    -- enqueue) is closing it too, and waiting on it could deadlock with them.
     UPDATE stock_relay_outbox o
        SET state = 'superseded', updated_at = (now() AT TIME ZONE 'UTC')
-      FROM unnest(p_channel_ids, p_product_ids, p_location_keys) AS k(channel_id, product_id, location_key)
-     WHERE o.state = 'failed' AND o.kind = p_kind AND o.channel_id = k.channel_id
-       AND o.product_id = k.product_id AND o.location_key = coalesce(k.location_key, '');
+     WHERE o.id IN (
+            SELECT f.id
+              FROM stock_relay_outbox f
+              JOIN unnest(p_channel_ids, p_product_ids, p_location_keys) AS k(channel_id, product_id, location_key)
+                ON f.channel_id = k.channel_id AND f.product_id = k.product_id
+               AND f.location_key = coalesce(k.location_key, '')
+             WHERE f.state = 'failed' AND f.kind = p_kind
+               FOR UPDATE OF f SKIP LOCKED);
     RETURN n;
 END $$;
 
@@ -264,7 +271,7 @@ BEGIN
            AND (p_channel_id IS NULL OR f.channel_id = p_channel_id)
            AND (p_row_id IS NULL OR f.id = p_row_id)
            AND (p_error_codes IS NULL OR f.error_code = ANY (p_error_codes))
-           FOR UPDATE
+           FOR UPDATE SKIP LOCKED  -- a locked failed row is being closed by its holder
     ),
     latest AS (
         SELECT p.*
@@ -331,8 +338,11 @@ CREATE OR REPLACE FUNCTION stock_relay_close_older_failures() RETURNS trigger LA
 BEGIN
     UPDATE stock_relay_outbox
        SET state = 'superseded', updated_at = (now() AT TIME ZONE 'UTC')
-     WHERE state = 'failed' AND channel_id = NEW.channel_id AND kind = NEW.kind
-       AND product_id = NEW.product_id AND location_key = NEW.location_key AND version < NEW.version;
+     WHERE id IN (SELECT id FROM stock_relay_outbox
+                   WHERE state = 'failed' AND channel_id = NEW.channel_id AND kind = NEW.kind
+                     AND product_id = NEW.product_id AND location_key = NEW.location_key
+                     AND version < NEW.version
+                     FOR UPDATE SKIP LOCKED);  -- see stock_relay_enqueue: its holder closes it
     RETURN NULL;
 END $$;
 

@@ -180,3 +180,20 @@ def test_retry_failed_never_resends_an_old_failure_after_the_retention_purge(db,
     assert "re-queued 0 row(s); closed 1 failed row(s)" in r.stdout
     assert outbox.rows(db.conn, state="pending") == []
     assert [(r["sku"], int(r["quantity"])) for r in outbox.rows(db.conn, state="done")] == [("NEW-SKU", 4)]
+
+
+def test_retry_failed_does_not_wait_on_a_failed_row_another_writer_is_closing(db):
+    """Odoo queueing a newer value closes the key's failed row; `retry --failed` (or an
+    automatic replay) running meanwhile skips that row instead of waiting on it, so the
+    two can never deadlock (they lock failed rows, product clocks and pending rows)."""
+    c = outbox.add_channel(db.conn, name="Shop", base_url="https://shop.example")
+    outbox.enqueue(db.dsn, [(c, 1, "A", "1", 5)])
+    db.query("UPDATE stock_relay_outbox SET state = 'failed'")
+    odoo = db.connect(autocommit=False)
+    outbox.enqueue_in(odoo.cursor(), [(c, 1, "A", "1", 6)])  # not committed yet: holds the failed row
+    with db.connect().cursor() as daemon:
+        daemon.execute("SET statement_timeout = '3s'")
+        daemon.execute("SELECT requeued, closed FROM stock_relay_retry_failed(NULL, NULL, NULL)")
+        assert daemon.fetchone() == (0, 0)
+    odoo.commit()
+    assert sorted(r["state"] for r in outbox.rows(db.conn)) == ["pending", "superseded"]

@@ -260,6 +260,22 @@ class StockRelayOutbox(models.Model):
         }
 
     @api.model
+    def _republish_failed_keys(self):
+        """Upgrade to contract v2: re-publish every failed key from Odoo's current numbers.
+
+        A v1 database can hold failed rows whose SKU or quantity went stale
+        while nothing re-published them (v1 did not re-publish buffer or SKU
+        changes); `stockrelayd retry --failed` re-sends a key's newest row
+        as stored, so the newest row of each failed key is made current here.
+        Disabled channels are left alone: enabling one re-publishes it.
+        """
+        failed = self.sudo().search([("state", "=", "failed"), ("kind", "=", "stock"),
+                                     ("channel_id.enabled", "=", True)])
+        if failed:
+            failed.action_retry()
+        return len(failed)
+
+    @api.model
     def _cron_purge(self):
         days = self.env["ir.config_parameter"].sudo().get_param(RETENTION_PARAM, DEFAULT_RETENTION_DAYS)
         try:

@@ -138,3 +138,18 @@ class TestRetry(StockRelayCase):
         self.env.cr.execute("SELECT requeued, closed FROM stock_relay_retry_failed(NULL, NULL, NULL)")
         self.assertEqual(self.env.cr.fetchone(), (0, 1))
         self.assertEqual(self.outbox_rows(state="pending"), [])
+
+    def test_upgrade_to_v2_republishes_failed_keys_from_current_numbers(self):
+        """A v1 failure whose SKU went stale (v1 did not re-publish SKU changes) is not left for
+        `stockrelayd retry --failed` to re-send: the upgrade publishes the key from Odoo's numbers."""
+        self.set_stock(self.product, 5)
+        self.publish()
+        failed = self.fail_newest()
+        self.env.cr.execute("UPDATE product_product SET default_code = 'SR-001-V2' WHERE id = %s",
+                            [self.product.id])
+        self.env.invalidate_all()
+        self.assertEqual(self.env["stock.relay.outbox"]._republish_failed_keys(), 1)
+        self.assertEqual(self.outbox_rows(id=failed["id"])[0]["state"], "superseded")
+        self.env.cr.execute("SELECT requeued FROM stock_relay_retry_failed(NULL, NULL, NULL)")
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self.assertEqual([(r["sku"], r["quantity"]) for r in self.pending()], [("SR-001-V2", 5)])
