@@ -1,47 +1,105 @@
-"""The contract upgrades a v1 database in place (`stockrelayd init-schema`, or
-the addon's module upgrade, apply the same idempotent SQL): rows survive, the
-v2 trigger values and columns exist, and applying it again changes nothing."""
+"""Contract v2 upgrades a v1 database in place (`stockrelayd init-schema`, or the
+addon's module upgrade, apply the same idempotent SQL): rows survive, v1
+failures that a newer row made moot are closed, queued resync rows become
+bulk, and the v2 rules hold for the rows already there. Applying it twice
+changes nothing. tests/harness/sql/stock_relay_schema_v1.sql is the v1
+contract as released."""
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
+import pathlib
 
 import pytest
 
+from harness import outbox
 from harness.sidecar import Sidecar
 
 pytestmark = pytest.mark.sidecar
 
-V1_SQL = Path(__file__).parent / "data" / "stock_relay_schema_v1.sql"  # main's contract before v2
+V1_SQL = pathlib.Path(__file__).resolve().parents[1] / "harness" / "sql" / "stock_relay_schema_v1.sql"
 
 
-def test_a_v1_database_upgrades_in_place(pg_cluster, tmp_path):
+@pytest.fixture
+def v1_db(pg_cluster, tmp_path):
+    """(dsn, connect, upgrade): a database holding the v1 contract; upgrade()
+    runs `stockrelayd init-schema` twice and checks it reports version 2."""
     name = pg_cluster.create_database("v1", template=None)
-    try:
-        with contextlib.closing(pg_cluster.connect(name)) as conn, conn.cursor() as cur:
-            cur.execute(V1_SQL.read_text())
-            cur.execute("INSERT INTO stock_relay_channel (name, channel_type, base_url) VALUES ('c', 'shopify', "
-                        "'https://s.example') RETURNING id")
-            channel = cur.fetchone()[0]
-            cur.execute("SELECT stock_relay_enqueue(ARRAY[%s], ARRAY[1], ARRAY['A'], ARRAY[''], ARRAY[3])", [channel])
+    with contextlib.closing(pg_cluster.connect(name)) as conn, conn.cursor() as cur:
+        cur.execute(V1_SQL.read_text())
+
+    def connect():
+        return contextlib.closing(pg_cluster.connect(name))
+
+    def upgrade():
         s = Sidecar(pg_cluster.dsn(name), tmp_path)
         for _ in range(2):  # idempotent
             r = s.init_schema()
-            assert r.returncode == 0, r.stderr
-        with contextlib.closing(pg_cluster.connect(name)) as conn, conn.cursor() as cur:
+            assert r.returncode == 0 and "version 2" in r.stdout, r.stderr
+        with connect() as conn, conn.cursor() as cur:
             cur.execute("SELECT version FROM stock_relay_schema_version")
             assert cur.fetchone() == (2,)
-            cur.execute("SELECT sku, quantity, trigger, state FROM stock_relay_outbox")
-            assert cur.fetchall() == [("A", 3, "quant", "pending")], "v1 rows survive"
-            cur.execute("SELECT archived_products FROM stock_relay_channel")
-            assert cur.fetchall() == [("zero",)], "existing channels publish 0 for archived products"
-            for trigger in ("channel", "mapping", "product", "archive", "location", "bom"):
-                cur.execute("SELECT stock_relay_enqueue(ARRAY[%s], ARRAY[2], ARRAY['B'], ARRAY[''], ARRAY[1], %s)",
-                            [channel, trigger])
-            cur.execute("SELECT trigger FROM stock_relay_outbox WHERE product_id = 2")
-            assert cur.fetchall() == [("bom",)], "the newest trigger wins on the coalesced row"
-            with pytest.raises(Exception, match="stock_relay_outbox_trigger_check"):
-                cur.execute("SELECT stock_relay_enqueue(ARRAY[%s], ARRAY[3], ARRAY['C'], ARRAY[''], ARRAY[1], "
-                            "'nonsense')", [channel])
+
+    try:
+        yield pg_cluster.dsn(name), connect, upgrade
     finally:
         pg_cluster.drop_database(name)
+
+
+def _channel(cur, url="https://a.example", credentials="{}"):
+    cur.execute("INSERT INTO stock_relay_channel (name, channel_type, base_url, credentials) "
+                "VALUES ('Shop', 'shopify', %s, %s) RETURNING id", (url, credentials))
+    return cur.fetchone()[0]
+
+
+def test_rows_survive_and_the_new_triggers_and_settings_exist(v1_db):
+    dsn, connect, upgrade = v1_db
+    with connect() as conn, conn.cursor() as cur:
+        channel = _channel(cur)
+        cur.execute("SELECT stock_relay_enqueue(ARRAY[%s], ARRAY[1], ARRAY['A'], ARRAY[''], ARRAY[3])", [channel])
+    upgrade()
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT sku, quantity, trigger, state FROM stock_relay_outbox")
+        assert cur.fetchall() == [("A", 3, "quant", "pending")], "v1 rows survive"
+        cur.execute("SELECT archived_products, sku_cache_max_age_seconds FROM stock_relay_channel")
+        assert cur.fetchall() == [("zero", 3600)], "existing channels get the documented defaults"
+        for trigger in ("channel", "mapping", "product", "archive", "location", "bom"):
+            cur.execute("SELECT stock_relay_enqueue(ARRAY[%s], ARRAY[2], ARRAY['B'], ARRAY[''], ARRAY[1], %s)",
+                        [channel, trigger])
+        cur.execute("SELECT trigger FROM stock_relay_outbox WHERE product_id = 2")
+        assert cur.fetchall() == [("bom",)], "the newest trigger wins on the coalesced row"
+        with pytest.raises(Exception, match="stock_relay_outbox_trigger_check"):
+            cur.execute("SELECT stock_relay_enqueue(ARRAY[%s], ARRAY[3], ARRAY['C'], ARRAY[''], ARRAY[1], "
+                        "'nonsense')", [channel])
+
+
+def test_moot_v1_failures_close_and_credentials_follow_the_url(v1_db):
+    dsn, connect, upgrade = v1_db
+    with connect() as conn, conn.cursor() as cur:
+        c = _channel(cur, credentials='{"access_token": "t"}')
+        # Key 1: a v1 failure followed by a landed push (moot); key 2: a standing failure.
+        cur.execute("INSERT INTO stock_relay_outbox (channel_id, product_id, sku, location_key, quantity, state) "
+                    "VALUES (%s, 1, 'A', '1', 5, 'failed'), (%s, 1, 'A', '1', 6, 'done'), "
+                    "(%s, 2, 'B', '1', 7, 'failed')", (c, c, c))
+    upgrade()
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT sku, quantity::int, state FROM stock_relay_outbox ORDER BY id")
+        assert cur.fetchall() == [("A", 5, "superseded"), ("A", 6, "done"), ("B", 7, "failed")]
+        cur.execute("UPDATE stock_relay_channel SET base_url = 'https://b.example' WHERE id = %s", (c,))
+        cur.execute("SELECT credentials::text FROM stock_relay_channel WHERE id = %s", (c,))
+        assert cur.fetchone()[0] == "{}"
+    outbox.enqueue(dsn, [(c, 2, "B", "1", 8)])
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT sku, quantity::int, state FROM stock_relay_outbox WHERE product_id = 2 ORDER BY id")
+        assert cur.fetchall() == [("B", 7, "superseded"), ("B", 8, "pending")]
+
+
+def test_queued_resync_rows_become_bulk(v1_db):
+    dsn, connect, upgrade = v1_db
+    with connect() as conn, conn.cursor() as cur:
+        cid = _channel(cur, url="https://127.0.0.1:1")
+    outbox.enqueue(dsn, [(cid, 1, "OLD-1", "loc", 3)], trigger="full_sync")
+    outbox.enqueue(dsn, [(cid, 2, "OLD-2", "loc", 3)], trigger="quant")
+    upgrade()
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT sku, priority FROM stock_relay_outbox ORDER BY sku")
+        assert cur.fetchall() == [("OLD-1", 0), ("OLD-2", 1)]

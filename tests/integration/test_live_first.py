@@ -2,7 +2,6 @@
 change, and a new value for a row that is backing off waits out its backoff."""
 from __future__ import annotations
 
-import pathlib
 import time
 
 import pytest
@@ -73,28 +72,3 @@ def test_a_live_change_lifts_a_pending_full_sync_row_and_a_resync_never_lowers_a
     # New triggers (added on the Odoo side later) are live; only bulk triggers are low.
     assert db.query("SELECT stock_relay_trigger_priority('full_sync'), stock_relay_trigger_priority('reconcile'), "
                     "stock_relay_trigger_priority('quant'), stock_relay_trigger_priority('bom')") == [(0, 0, 1, 1)]
-
-
-def test_a_v1_database_is_upgraded_in_place_and_its_queued_resync_rows_become_bulk(pg_cluster, sidecar):
-    name = pg_cluster.create_database("upgrade_v1", template=None)
-    try:
-        conn = pg_cluster.connect(name)
-        with conn.cursor() as cur:
-            cur.execute((pathlib.Path(__file__).parent / "data" / "stock_relay_schema_v1.sql").read_text())
-            cur.execute("INSERT INTO stock_relay_channel (name, channel_type, base_url) "
-                        "VALUES ('Old', 'shopify', 'https://127.0.0.1:1') RETURNING id")
-            cid = cur.fetchone()[0]
-        outbox.enqueue(conn, [(cid, 1, "OLD-1", "loc", 3)], trigger="full_sync")
-        outbox.enqueue(conn, [(cid, 2, "OLD-2", "loc", 3)], trigger="quant")
-        sidecar.dsn = pg_cluster.dsn(name)
-        r = sidecar.init_schema()
-        assert r.returncode == 0 and "version 2" in r.stdout, r.stderr
-        assert sidecar.init_schema().returncode == 0  # idempotent
-        with conn.cursor() as cur:
-            cur.execute("SELECT sku, priority FROM stock_relay_outbox ORDER BY sku")
-            assert cur.fetchall() == [("OLD-1", 0), ("OLD-2", 1)]
-            cur.execute("SELECT version FROM stock_relay_schema_version")
-            assert cur.fetchone() == (2,)
-        conn.close()
-    finally:
-        pg_cluster.drop_database(name)
