@@ -108,139 +108,138 @@ void ChannelWorker::request_stop() {
     wake_.notify();
 }
 
-BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
-                                        const std::optional<std::string>& due_before) {
-    const auto started = steady_clock::now();
+std::vector<queries::ClaimedRow> ChannelWorker::claim_rows(pg::Connection& conn,
+                                                          const std::optional<std::string>& due_before) {
     const auto batch = static_cast<int>(std::max<std::size_t>(channel_->batch_size(), 1));
     std::int64_t recovered = 0;
-    auto rows = queries::claim(*conn, config_.id, options_.worker_id, options_.lease, batch, due_before, &recovered);
+    auto rows = queries::claim(conn, config_.id, options_.worker_id, options_.lease, batch, due_before, &recovered);
     if (recovered > 0)
         log::warn("channel {} ({}): {} row(s) came back after an expired lease", config_.id, config_.name, recovered);
-    const auto claim_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - started).count();
-    BatchStats stats;
-    if (rows.empty()) return stats;
-    stats.rows = static_cast<int>(rows.size());
+    return rows;
+}
 
-    std::vector<std::optional<Error>> pre_error(rows.size());
-    std::vector<bool> released(rows.size(), false);
+// Validates quantities, checks SKU ownership and picks one row per (sku,
+// location); what is left becomes the channel's push items.
+PreparedBatch ChannelWorker::prepare(pg::Connection& conn, const std::vector<queries::ClaimedRow>& rows) {
+    PreparedBatch p;
+    p.pre_error.resize(rows.size());
+    p.released.assign(rows.size(), false);
     std::vector<std::int64_t> quantities(rows.size(), 0);
     for (std::size_t i = 0; i < rows.size(); ++i) {
         auto q = policy::validate_quantity(rows[i].quantity);
         if (q)
             quantities[i] = *q;
         else
-            pre_error[i] = q.error();
+            p.pre_error[i] = q.error();
     }
     std::vector<std::string> skus;
     for (const auto& r : rows) skus.push_back(r.sku);
     std::sort(skus.begin(), skus.end());
     skus.erase(std::unique(skus.begin(), skus.end()), skus.end());
-    const auto cache = queries::load_cache(*conn, config_.id, skus);
-    check_ownership(*conn, config_.id, rows, cache, pre_error);
+    p.cache = queries::load_cache(conn, config_.id, skus);
+    check_ownership(conn, config_.id, rows, p.cache, p.pre_error);
 
     // One item per (sku, location): the channel takes no duplicates, so the
     // older of two rows waits for the next batch. (Rows of one SKU come from
     // one product by now, whose key has one row in flight: this is a guard.)
     std::map<std::pair<std::string, std::string>, std::size_t> by_target;
     for (std::size_t i = 0; i < rows.size(); ++i) {
-        if (pre_error[i]) continue;
+        if (p.pre_error[i]) continue;
         auto [it, fresh] = by_target.emplace(std::make_pair(rows[i].sku, rows[i].location_key), i);
         if (!fresh) {
             const std::size_t other = it->second;
             if (rows[i].version > rows[other].version) {
-                released[other] = true;
+                p.released[other] = true;
                 it->second = i;
             } else {
-                released[i] = true;
+                p.released[i] = true;
             }
         }
     }
 
-    std::vector<channels::PushItem> items;
-    std::vector<std::size_t> item_row;
     for (std::size_t i = 0; i < rows.size(); ++i) {
-        if (pre_error[i] || released[i]) continue;
+        if (p.pre_error[i] || p.released[i]) continue;
         channels::PushItem item;
         item.row_id = rows[i].id;
         item.sku = rows[i].sku;
         item.location_key = rows[i].location_key;
         item.quantity = quantities[i];
         item.version = rows[i].version;
-        if (auto c = cache.find(item.sku); c != cache.end()) item.cached = c->second.resolution;
-        items.push_back(std::move(item));
-        item_row.push_back(i);
+        if (auto c = p.cache.find(item.sku); c != p.cache.end()) item.cached = c->second.resolution;
+        p.items.push_back(std::move(item));
     }
+    return p;
+}
 
-    const auto push_started = steady_clock::now();
-    channels::PushReport report;
-    if (!items.empty()) {
-        // The connection is idle while the channel talks HTTP; a heartbeat on
-        // it keeps the lease alive through slow shops and long throttle waits.
-        std::vector<std::int64_t> ids;
-        for (const auto& r : rows) ids.push_back(r.id);
-        std::mutex m;
-        std::condition_variable cv;
-        bool pushed = false;
-        std::thread heartbeat([&] {
-            const auto every = std::max(std::chrono::duration_cast<milliseconds>(options_.lease) / 3, milliseconds{200});
-            std::unique_lock lock(m);
-            while (!cv.wait_for(lock, every, [&] { return pushed; })) {
-                try {
-                    const auto kept = queries::extend_lease(*conn, ids, options_.worker_id, options_.lease);
-                    if (kept < static_cast<std::int64_t>(ids.size()))
-                        log::warn("channel {} ({}): lost the lease of {} row(s) during a push", config_.id,
-                                  config_.name, static_cast<std::int64_t>(ids.size()) - kept);
-                } catch (const std::exception& e) {
-                    log::warn("channel {} ({}): could not extend the lease: {}", config_.id, config_.name, e.what());
-                    return;  // the ack below finds out what happened
-                }
+// The connection is idle while the channel talks HTTP; a heartbeat on it
+// keeps the lease alive through slow shops and long throttle waits.
+channels::PushReport ChannelWorker::push_with_heartbeat(pg::Connection& conn,
+                                                        const std::vector<queries::ClaimedRow>& rows,
+                                                        const std::vector<channels::PushItem>& items) {
+    if (items.empty()) return {};
+    std::vector<std::int64_t> ids;
+    for (const auto& r : rows) ids.push_back(r.id);
+    std::mutex m;
+    std::condition_variable cv;
+    bool pushed = false;
+    std::thread heartbeat([&] {
+        const auto every = std::max(std::chrono::duration_cast<milliseconds>(options_.lease) / 3, milliseconds{200});
+        std::unique_lock lock(m);
+        while (!cv.wait_for(lock, every, [&] { return pushed; })) {
+            try {
+                const auto kept = queries::extend_lease(conn, ids, options_.worker_id, options_.lease);
+                if (kept < static_cast<std::int64_t>(ids.size()))
+                    log::warn("channel {} ({}): lost the lease of {} row(s) during a push", config_.id, config_.name,
+                              static_cast<std::int64_t>(ids.size()) - kept);
+            } catch (const std::exception& e) {
+                log::warn("channel {} ({}): could not extend the lease: {}", config_.id, config_.name, e.what());
+                return;  // the ack finds out what happened
             }
-        });
-        try {
-            report = channel_->push(items);
-        } catch (...) {
-            {
-                std::lock_guard lock(m);
-                pushed = true;
-            }
-            cv.notify_all();
-            heartbeat.join();
-            throw;
         }
+    });
+    auto finish = [&] {
         {
             std::lock_guard lock(m);
             pushed = true;
         }
         cv.notify_all();
         heartbeat.join();
+    };
+    channels::PushReport report;
+    try {
+        report = channel_->push(items);
+    } catch (...) {
+        finish();
+        throw;
     }
+    finish();
+    return report;
+}
 
-    const auto push_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - push_started).count();
-
-    // One outcome per row; a channel that forgot one gets a transient error
-    // rather than a silently lost row.
+// One outcome per row; a channel that forgot one gets a transient error
+// rather than a silently lost row.
+AckPlan ChannelWorker::decide_acks(const std::vector<queries::ClaimedRow>& rows, const PreparedBatch& p,
+                                   const channels::PushReport& report) {
     std::map<std::int64_t, const channels::ItemOutcome*> outcome_of;
     for (const auto& o : report.items) outcome_of.emplace(o.row_id, &o);
 
-    std::vector<PendingAck> acks;
-    acks.reserve(rows.size());
-    std::map<std::string, queries::CachedSku> upserts;
-    std::set<std::string> drops;
+    AckPlan plan;
+    plan.acks.reserve(rows.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
         PendingAck a;
         a.row_id = rows[i].id;
         AckInput in;
         in.attempts = rows[i].attempts;
         in.max_attempts = config_.max_attempts;
-        if (released[i]) {
+        if (p.released[i]) {
             a.decision.verdict = Verdict::release;
             a.decision.refund_attempt = true;
             a.decision.message = "not sent yet: a newer row for the same SKU and location was in this batch";
-            acks.push_back(std::move(a));
+            plan.acks.push_back(std::move(a));
             continue;
         }
-        if (pre_error[i]) {
-            in.error = pre_error[i];
+        if (p.pre_error[i]) {
+            in.error = p.pre_error[i];
         } else if (auto it = outcome_of.find(rows[i].id); it != outcome_of.end()) {
             const auto& o = *it->second;
             in.error = o.error;
@@ -248,11 +247,11 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
             a.http_status = o.http_status;
             a.request_excerpt = o.request_excerpt;
             a.response_excerpt = o.response_excerpt;
-            if (o.drop_cache) drops.insert(rows[i].sku);
+            if (o.drop_cache) plan.drops.insert(rows[i].sku);
             if (o.resolved) {
-                auto& u = upserts[rows[i].sku];
+                auto& u = plan.upserts[rows[i].sku];
                 u.resolution = *o.resolved;
-                if (auto c = cache.find(rows[i].sku); c != cache.end()) u.owner = c->second.owner;
+                if (auto c = p.cache.find(rows[i].sku); c != p.cache.end()) u.owner = c->second.owner;
             }
         } else {
             in.error = make_error(ErrorCode::transient, "the channel returned no outcome for this row");
@@ -260,11 +259,11 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
         a.decision = decide(in, options_.backoff, rng_);
         if (a.decision.verdict == Verdict::done) {
             // Record the publishing product (a write only when it changes).
-            const auto c = cache.find(rows[i].sku);
-            if (auto u = upserts.find(rows[i].sku); u != upserts.end()) {
+            const auto c = p.cache.find(rows[i].sku);
+            if (auto u = plan.upserts.find(rows[i].sku); u != plan.upserts.end()) {
                 u->second.owner = rows[i].product_id;
-            } else if (c != cache.end() && c->second.owner != rows[i].product_id) {
-                upserts[rows[i].sku] = {c->second.resolution, rows[i].product_id};
+            } else if (c != p.cache.end() && c->second.owner != rows[i].product_id) {
+                plan.upserts[rows[i].sku] = {c->second.resolution, rows[i].product_id};
             }
         }
         if (stop_ && a.decision.verdict == Verdict::retry && !a.decision.pause_channel) {
@@ -273,16 +272,17 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
             a.decision.refund_attempt = true;
             a.decision.delay = milliseconds{0};
         }
-        acks.push_back(std::move(a));
+        plan.acks.push_back(std::move(a));
     }
     // A fresh resolution beats a drop of the same SKU in the same batch.
-    for (const auto& [sku, res] : upserts) drops.erase(sku);
+    for (const auto& [sku, res] : plan.upserts) plan.drops.erase(sku);
+    return plan;
+}
 
-    const auto ack_started = steady_clock::now();
-    const std::int64_t written = ack(conn, acks, upserts, drops);
-    const auto ack_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - ack_started).count();
-    stats.not_acked = static_cast<std::int64_t>(acks.size()) - written;
-
+// Counts the verdicts and logs the batch: one line, plus one per failed row
+// and one example of a retry.
+void ChannelWorker::summarize(const std::vector<queries::ClaimedRow>& rows, const std::vector<PendingAck>& acks,
+                              const channels::PushReport& report, const BatchTimings& t, BatchStats& stats) {
     std::string first_retry;
     for (std::size_t i = 0; i < acks.size(); ++i) {
         const auto& a = acks[i];
@@ -303,14 +303,40 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
         }
         if (a.decision.pause_channel) stats.pause = std::max(stats.pause, a.decision.delay);
     }
-    const auto ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - started).count();
+    const auto ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - t.started).count();
     log::info("channel {} ({}): batch rows={} ok={} failed={} retried={} ms={} claim_ms={} push_ms={} ack_ms={}{}",
-              config_.id, config_.name, stats.rows, stats.ok, stats.failed, stats.retried, ms, claim_ms, push_ms, ack_ms,
+              config_.id, config_.name, stats.rows, stats.ok, stats.failed, stats.retried, ms, t.claim_ms, t.push_ms,
+              t.ack_ms,
               report.throttled_for.count() > 0 ? fmt::format(" throttled_ms={}", report.throttled_for.count()) : "");
     if (!first_retry.empty()) log::warn("channel {} ({}): will retry, e.g. {}", config_.id, config_.name, first_retry);
     if (stats.not_acked > 0)
         log::warn("channel {} ({}): {} row(s) were no longer leased by this worker at ack time; another worker owns them",
                   config_.id, config_.name, stats.not_acked);
+}
+
+// claim -> prepare -> push -> decide -> ack -> summarize.
+BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
+                                        const std::optional<std::string>& due_before) {
+    BatchTimings t;
+    t.started = steady_clock::now();
+    const auto rows = claim_rows(*conn, due_before);
+    t.claim_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - t.started).count();
+    BatchStats stats;
+    if (rows.empty()) return stats;
+    stats.rows = static_cast<int>(rows.size());
+
+    const auto prepared = prepare(*conn, rows);
+    const auto push_started = steady_clock::now();
+    const auto report = push_with_heartbeat(*conn, rows, prepared.items);
+    t.push_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - push_started).count();
+
+    const auto plan = decide_acks(rows, prepared, report);
+    const auto ack_started = steady_clock::now();
+    const std::int64_t written = ack(conn, plan.acks, plan.upserts, plan.drops);
+    t.ack_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - ack_started).count();
+    stats.not_acked = static_cast<std::int64_t>(plan.acks.size()) - written;
+
+    summarize(rows, plan.acks, report, t, stats);
     return stats;
 }
 

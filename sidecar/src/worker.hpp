@@ -69,6 +69,28 @@ struct PendingAck {
     std::string response_excerpt;
 };
 
+// The rows of a claimed batch, checked and turned into push items.
+struct PreparedBatch {
+    std::vector<std::optional<Error>> pre_error;  // per row: failed before any push
+    std::vector<bool> released;                   // per row: not sent (a newer row for its target is in the batch)
+    std::map<std::string, queries::CachedSku> cache;
+    std::vector<channels::PushItem> items;
+};
+
+// What the ack writes: one decision per row plus the SKU cache changes.
+struct AckPlan {
+    std::vector<PendingAck> acks;
+    std::map<std::string, queries::CachedSku> upserts;
+    std::set<std::string> drops;
+};
+
+struct BatchTimings {
+    std::chrono::steady_clock::time_point started;
+    std::int64_t claim_ms = 0;
+    std::int64_t push_ms = 0;
+    std::int64_t ack_ms = 0;
+};
+
 class ChannelWorker {
 public:
     ChannelWorker(channels::Config config, std::unique_ptr<channels::Channel> channel, WorkerOptions options,
@@ -86,6 +108,14 @@ public:
     const channels::Config& config() const { return config_; }
 
 private:
+    std::vector<queries::ClaimedRow> claim_rows(pg::Connection& conn, const std::optional<std::string>& due_before);
+    PreparedBatch prepare(pg::Connection& conn, const std::vector<queries::ClaimedRow>& rows);
+    channels::PushReport push_with_heartbeat(pg::Connection& conn, const std::vector<queries::ClaimedRow>& rows,
+                                             const std::vector<channels::PushItem>& items);
+    AckPlan decide_acks(const std::vector<queries::ClaimedRow>& rows, const PreparedBatch& p,
+                        const channels::PushReport& report);
+    void summarize(const std::vector<queries::ClaimedRow>& rows, const std::vector<PendingAck>& acks,
+                   const channels::PushReport& report, const BatchTimings& t, BatchStats& stats);
     std::int64_t ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
                      const std::map<std::string, queries::CachedSku>& cache_upserts,
                      const std::set<std::string>& cache_drops);
