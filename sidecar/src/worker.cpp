@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "logging.hpp"
 #include "queries.hpp"
 #include "stockrelay/log.hpp"
 #include "stockrelay/policy.hpp"
@@ -91,7 +92,7 @@ BatchStats& BatchStats::operator+=(const BatchStats& o) {
     retried += o.retried;
     superseded += o.superseded;
     not_acked += o.not_acked;
-    pause = std::max(pause, o.pause);
+    blocked = blocked || o.blocked;
     return *this;
 }
 
@@ -219,7 +220,8 @@ channels::PushReport ChannelWorker::push_with_heartbeat(pg::Connection& conn,
 // One outcome per row; a channel that forgot one gets a transient error
 // rather than a silently lost row.
 AckPlan ChannelWorker::decide_acks(const std::vector<queries::ClaimedRow>& rows, const PreparedBatch& p,
-                                   const channels::PushReport& report) {
+                                   const channels::PushReport& report,
+                                   const std::map<std::int64_t, milliseconds>& ages) {
     std::map<std::int64_t, const channels::ItemOutcome*> outcome_of;
     for (const auto& o : report.items) outcome_of.emplace(o.row_id, &o);
 
@@ -231,6 +233,9 @@ AckPlan ChannelWorker::decide_acks(const std::vector<queries::ClaimedRow>& rows,
         AckInput in;
         in.attempts = rows[i].attempts;
         in.max_attempts = config_.max_attempts;
+        if (auto age = ages.find(rows[i].id); age != ages.end()) in.age = age->second;
+        in.retry_window = std::chrono::duration_cast<milliseconds>(
+            std::chrono::duration<double, std::ratio<3600>>(config_.retry_window_hours));
         if (p.released[i]) {
             a.decision.verdict = Verdict::release;
             a.decision.refund_attempt = true;
@@ -301,7 +306,6 @@ void ChannelWorker::summarize(const std::vector<queries::ClaimedRow>& rows, cons
                                               a.decision.message);
                 break;
         }
-        if (a.decision.pause_channel) stats.pause = std::max(stats.pause, a.decision.delay);
     }
     const auto ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - t.started).count();
     log::info("channel {} ({}): batch rows={} ok={} failed={} retried={} ms={} claim_ms={} push_ms={} ack_ms={}{}",
@@ -317,6 +321,7 @@ void ChannelWorker::summarize(const std::vector<queries::ClaimedRow>& rows, cons
 // claim -> prepare -> push -> decide -> ack -> summarize.
 BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
                                         const std::optional<std::string>& due_before) {
+    if (!started_) start(*conn);
     BatchTimings t;
     t.started = steady_clock::now();
     const auto rows = claim_rows(*conn, due_before);
@@ -330,14 +335,105 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     const auto report = push_with_heartbeat(*conn, rows, prepared.items);
     t.push_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - push_started).count();
 
-    const auto plan = decide_acks(rows, prepared, report);
+    // The retry window matters only for rows out of attempts: ask their age then.
+    std::vector<std::int64_t> spent;
+    for (const auto& r : rows)
+        if (r.attempts >= config_.max_attempts) spent.push_back(r.id);
+    auto plan = decide_acks(rows, prepared, report, queries::row_ages(*conn, spent));
+    const auto verdict = judge_channel(report, plan);
+    stats.blocked = health_.blocked();
     const auto ack_started = steady_clock::now();
     const std::int64_t written = ack(conn, plan.acks, plan.upserts, plan.drops);
     t.ack_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - ack_started).count();
     stats.not_acked = static_cast<std::int64_t>(plan.acks.size()) - written;
+    // After the ack: the rows' fate never waits on the channel's bookkeeping.
+    if (verdict.changed || health_.blocked()) record_state(*conn, verdict.changed);
+    else if (verdict.success && replay_pending_) replay_transient(*conn);
 
     summarize(rows, plan.acks, report, t, stats);
     return stats;
+}
+
+// The channel as a whole failed this batch when the shop refused it (auth,
+// config, TLS) or when nothing landed and every error was transient and a
+// probe (the connection test) fails too; a probe that answers means the
+// rows, not the shop, are the problem.
+std::optional<Error> ChannelWorker::channel_failure(const channels::PushReport& report) {
+    bool any_transient = false;
+    for (const auto& o : report.items) {
+        if (!o.error) return std::nullopt;
+        if (o.error->code == ErrorCode::auth || o.error->code == ErrorCode::config) return o.error;
+        if (o.error->code == ErrorCode::transient) any_transient = true;
+        else if (o.error->code != ErrorCode::throttled) return std::nullopt;
+    }
+    if (!any_transient) return std::nullopt;
+    auto answer = channel_->test_connection();
+    if (answer) return std::nullopt;
+    return answer.error();
+}
+
+ChannelVerdict ChannelWorker::judge_channel(const channels::PushReport& report, AckPlan& plan) {
+    ChannelVerdict v;
+    const auto failure = channel_failure(report);
+    if (!failure) {
+        v.success = std::any_of(report.items.begin(), report.items.end(), [](auto& o) { return !o.error; });
+        if (v.success) v.changed = health_.on_success(steady_clock::now());
+        return v;
+    }
+    v.changed = health_.on_failure(*failure, steady_clock::now());
+    const auto why = health_.state() == ChannelState::refused ? "held while the shop refuses this channel"
+                                                               : "held while the shop is unreachable";
+    for (auto& a : plan.acks) {
+        const auto& code = a.decision.error_code;
+        if (code == "transient" || code == "auth" || code == "config") hold(a.decision, why);
+    }
+    return v;
+}
+
+// Logs and stores a change of the channel's state (once per change); while
+// blocked it also stores each probe's outcome and the next probe's time.
+void ChannelWorker::record_state(pg::Connection& conn, bool changed) {
+    const auto state = health_.state();
+    const auto next_in = std::chrono::duration_cast<milliseconds>(health_.next_probe() - steady_clock::now());
+    if (changed && state == ChannelState::flowing) {
+        const auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() -
+                                                                           blocked_since_).count();
+        log::info("channel {} ({}): the shop answers again after {} s; resuming, held rows included", config_.id,
+                  config_.name, secs);
+        replay_pending_ = true;  // replayed below, once the state is stored
+    } else if (changed) {
+        blocked_since_ = std::chrono::system_clock::now();
+        log::error("channel {} ({}): {}: {}; holding its rows (no attempts spent) and probing with backoff",
+                   config_.id, config_.name,
+                   state == ChannelState::refused ? "the shop refuses this channel's credentials or settings"
+                                                  : "the shop is unreachable",
+                   health_.reason());
+    } else if (state != ChannelState::flowing) {
+        log::debug("channel {} ({}): probe {} failed: {}; next in {} ms", config_.id, config_.name,
+                   health_.failed_probes(), health_.reason(), next_in.count());
+    }
+    const bool blocked = state != ChannelState::flowing;
+    queries::save_channel_state(conn, config_.id, to_string(state),
+                                blocked ? std::optional<std::string>(health_.reason()) : std::nullopt,
+                                blocked ? std::optional<std::string>(health_.error_code()) : std::nullopt,
+                                options_.worker_id, health_.failed_probes(), next_in);
+    if (state == ChannelState::flowing && replay_pending_) replay_transient(conn);
+}
+
+// Rows that failed transiently (out of attempts and window, or under an
+// older stockrelayd) get another chance once the channel works again.
+void ChannelWorker::replay_transient(pg::Connection& conn) {
+    replay_pending_ = false;
+    if (const auto n = queries::retry_failed(conn, config_.id, std::nullopt, {"transient"}).requeued; n > 0)
+        log::info("channel {} ({}): re-queued {} row(s) that had failed on transient errors", config_.id, config_.name,
+                  n);
+}
+
+void ChannelWorker::probe(std::unique_ptr<pg::Connection>& conn) {
+    auto answer = channel_->test_connection();
+    const auto now = steady_clock::now();
+    const bool changed = answer ? health_.on_success(now) : health_.on_failure(answer.error(), now);
+    record_state(*conn, changed);
 }
 
 std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
@@ -393,13 +489,55 @@ std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std
     }
 }
 
+// This worker starts with fresh settings: rows that failed because the shop
+// refused the old ones (under an older stockrelayd) are replayed, and the
+// state a previous run left in the contract is picked up (and probed at once).
+void ChannelWorker::start(pg::Connection& conn) {
+    if (const auto n = queries::requeue_refused(conn, config_.id); n > 0)
+        log::info("channel {} ({}): re-queued {} row(s) that failed on an earlier auth/config refusal", config_.id,
+                  config_.name, n);
+    if (auto saved = queries::load_channel_state(conn, config_.id)) {
+        const auto s = channel_state_from(saved->state);
+        if (s && *s != ChannelState::flowing) {
+            health_.resume_blocked(*s, saved->reason.value_or(""), steady_clock::now());
+            blocked_since_ = std::chrono::system_clock::now();
+        }
+    }
+    started_ = true;
+}
+
+// One turn of the loop: while the channel is blocked, probe when due;
+// otherwise push a batch, or wait for NOTIFY, the poll interval or the next due row.
+void ChannelWorker::run_once(std::unique_ptr<pg::Connection>& conn) {
+    if (!started_) start(*conn);
+    if (health_.blocked()) {
+        const auto wait = std::chrono::duration_cast<milliseconds>(health_.next_probe() - steady_clock::now());
+        if (wait.count() > 0) {
+            wake_.sleep_for(wait, stop_);  // NOTIFY does not end an outage
+            return;
+        }
+        probe(conn);
+        return;
+    }
+    const auto seen = wake_.generation();
+    const auto stats = process_batch(conn);
+    if (stats.rows > 0 || stats.blocked) return;
+    auto wait = options_.poll_interval;
+    if (auto due = queries::next_due(*conn, config_.id)) {
+        // Due but not claimable: the key is in flight elsewhere; look again soon.
+        wait = due->count() <= 0 ? std::min(wait, milliseconds{250})
+                                 : std::clamp(*due, milliseconds{5}, options_.poll_interval);
+    }
+    wake_.wait_until(seen, steady_clock::now() + wait, stop_);
+}
+
 void ChannelWorker::run() {
+    const logging::ChannelScope scope(fmt::format("channel {} ({})", config_.id, config_.name));
     std::unique_ptr<pg::Connection> conn;
     int failures = 0;
     const BackoffPolicy reconnect{milliseconds{500}, milliseconds{30'000}};
     log::info("channel {} ({}, {}): worker started, batch size {}", config_.id, config_.name, config_.type,
               channel_->batch_size());
-    bool replayed_refused = false;
     while (!stop_) {
         try {
             if (!conn) {
@@ -407,31 +545,7 @@ void ChannelWorker::run() {
                 if (failures > 0) log::info("channel {} ({}): reconnected to PostgreSQL", config_.id, config_.name);
                 failures = 0;
             }
-            if (!replayed_refused) {
-                // This worker starts with fresh settings: rows that failed
-                // because the shop refused the old ones are replayed at once.
-                if (const auto n = queries::requeue_refused(*conn, config_.id); n > 0)
-                    log::info("channel {} ({}): re-queued {} row(s) that failed on an earlier auth/config refusal",
-                              config_.id, config_.name, n);
-                replayed_refused = true;
-            }
-            const auto seen = wake_.generation();
-            const auto stats = process_batch(conn);
-            if (stats.pause.count() > 0) {
-                log::error("channel {} ({}): the shop refuses this channel's settings or credentials; pausing {} s "
-                           "(fix the channel in Odoo; queued rows are kept)",
-                           config_.id, config_.name, stats.pause.count() / 1000);
-                wake_.sleep_for(stats.pause, stop_);
-                continue;
-            }
-            if (stats.rows > 0) continue;
-            auto wait = options_.poll_interval;
-            if (auto due = queries::next_due(*conn, config_.id)) {
-                // Due but not claimable: the key is in flight elsewhere; look again soon.
-                wait = due->count() <= 0 ? std::min(wait, milliseconds{250})
-                                         : std::clamp(*due, milliseconds{5}, options_.poll_interval);
-            }
-            wake_.wait_until(seen, steady_clock::now() + wait, stop_);
+            run_once(conn);
         } catch (const pg::Error& e) {
             ++failures;
             if (e.connection_lost()) {

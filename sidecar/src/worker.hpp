@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ack.hpp"
+#include "health.hpp"
 #include "pg.hpp"
 #include "queries.hpp"
 #include "stockrelay/backoff.hpp"
@@ -55,7 +56,7 @@ struct BatchStats {
     int retried = 0;
     int superseded = 0;
     std::int64_t not_acked = 0;  // rows whose lease we had lost by ack time
-    std::chrono::milliseconds pause{0};  // channel-level failure: wait this long before pushing again
+    bool blocked = false;        // the channel as a whole is down or refused: no more batches until a probe answers
 
     BatchStats& operator+=(const BatchStats& o);
 };
@@ -91,6 +92,12 @@ struct BatchTimings {
     std::int64_t ack_ms = 0;
 };
 
+// What a batch said about the channel as a whole.
+struct ChannelVerdict {
+    bool success = false;  // at least one item landed
+    bool changed = false;  // the channel's state changed (flowing <-> down/refused)
+};
+
 class ChannelWorker {
 public:
     ChannelWorker(channels::Config config, std::unique_ptr<channels::Channel> channel, WorkerOptions options,
@@ -113,7 +120,17 @@ private:
     channels::PushReport push_with_heartbeat(pg::Connection& conn, const std::vector<queries::ClaimedRow>& rows,
                                              const std::vector<channels::PushItem>& items);
     AckPlan decide_acks(const std::vector<queries::ClaimedRow>& rows, const PreparedBatch& p,
-                        const channels::PushReport& report);
+                        const channels::PushReport& report,
+                        const std::map<std::int64_t, std::chrono::milliseconds>& ages);
+    // Circuit breaker (health.hpp): judges the batch, holds its rows when the
+    // channel as a whole failed, probes, records state changes.
+    std::optional<Error> channel_failure(const channels::PushReport& report);
+    ChannelVerdict judge_channel(const channels::PushReport& report, AckPlan& plan);
+    void probe(std::unique_ptr<pg::Connection>& conn);
+    void record_state(pg::Connection& conn, bool changed);
+    void replay_transient(pg::Connection& conn);
+    void start(pg::Connection& conn);
+    void run_once(std::unique_ptr<pg::Connection>& conn);
     void summarize(const std::vector<queries::ClaimedRow>& rows, const std::vector<PendingAck>& acks,
                    const channels::PushReport& report, const BatchTimings& t, BatchStats& stats);
     std::int64_t ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
@@ -126,6 +143,10 @@ private:
     Wakeup& wake_;
     std::atomic<bool> stop_{false};
     std::mt19937_64 rng_;
+    ChannelHealth health_;
+    std::chrono::system_clock::time_point blocked_since_{};
+    bool started_ = false;
+    bool replay_pending_ = true;  // replay transient failures at the channel's next success
 };
 
 }  // namespace stockrelay::sidecar
