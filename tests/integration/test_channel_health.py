@@ -97,6 +97,28 @@ def test_an_outage_longer_than_the_retry_budget_holds_every_row_and_all_land_aft
     assert sidecar.status(as_json=True)["channels"][0]["state"] == "flowing"
 
 
+def test_an_outage_costs_a_few_probes_not_a_request_per_row(make_shop, sidecar, db):
+    # Many rows in small batches with a large retry budget: without a breaker
+    # every row's own backoff keeps sending requests to a shop that is down.
+    shop = make_shop("shopify", [f"R{i:02d}" for i in range(50)], channel_kw={"max_attempts": 25, "batch_size": 5})
+    whole_shop_faults(shop, [{"action": "status", "status": 503}])
+    proc = sidecar.start("--poll-interval", "0.3")
+    t0 = time.time()
+    enqueue(db, shop, [(i + 1, sku, i + 1) for i, sku in enumerate(shop.skus)])
+    time.sleep(15)
+    t1 = time.time()
+    calls = [t for t in served_at(shop) if t0 <= t <= t1]
+    print(f"\nOUTAGE RATE FIGURE: {len(calls)} shop calls for 50 rows in {t1 - t0:.1f} s of outage "
+          f"({len(calls) / (t1 - t0):.2f}/s)")
+    assert len(calls) <= 12, f"{len(calls)} calls in {t1 - t0:.1f} s"
+    assert outbox.counts(db.conn) == {"pending": 50}
+    whole_shop_faults(shop, [])
+    outbox.wait_until(lambda: outbox.settled(db.conn), timeout=60, message="the held rows to land")
+    assert proc.stop() == 0
+    assert outbox.counts(db.conn) == {"done": 50}
+    assert shop.levels() == {sku: i + 1 for i, sku in enumerate(shop.skus)}
+
+
 def test_refused_credentials_hold_rows_and_a_rotated_token_heals_without_a_button(make_shop, sidecar, db):
     shop = make_shop("shopify", ["AUTH"], channel_kw={"credentials": {"access_token": "shpat_revoked_token_1234"}})
     proc = sidecar.start("--poll-interval", "0.5", "--reload-interval", "1")
