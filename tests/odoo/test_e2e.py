@@ -65,7 +65,7 @@ class OdooServer:
             try:
                 if self.session.get(f"{self.url}/web/login", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a loaded machine: the first page is slow
                 pass
             time.sleep(0.2)
         else:
