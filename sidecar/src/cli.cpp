@@ -109,7 +109,7 @@ std::string fmt_age(double seconds) {
 void add_health_json(const queries::ChannelStatus& s, nlohmann::json& c) {
     const auto& h = s.health;
     c["state"] = h ? h->state : "flowing";
-    c["state_since"] = h ? nlohmann::json(h->since) : nullptr;
+    c["state_since"] = h && !h->since.empty() ? nlohmann::json(h->since) : nullptr;
     const bool blocked = h && h->state != "flowing";
     c["state_reason"] = blocked && h->reason ? nlohmann::json(logging::redact(*h->reason)) : nullptr;
     c["state_error_code"] = blocked && h->error_code ? nlohmann::json(*h->error_code) : nullptr;
@@ -124,8 +124,10 @@ std::string health_text(const queries::ChannelStatus& s) {
     if (!h || h->state == "flowing") {
         out = "  state: flowing\n";
     } else {
-        out = fmt::format("  state: {} since {}{}\n", h->state == "down" ? "down" : "credentials/settings refused",
-                          h->since, h->reason ? ": " + logging::redact(*h->reason) : "");
+        const auto what = h->state == "down"      ? "down since " + h->since
+                          : h->state == "refused" ? "credentials/settings refused since " + h->since
+                                                  : h->state;
+        out = fmt::format("  state: {}{}\n", what, h->reason ? ": " + logging::redact(*h->reason) : "");
     }
     if (!s.failed_by_reason.empty()) {
         std::string parts;

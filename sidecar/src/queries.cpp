@@ -334,7 +334,15 @@ void add_health(pg::Connection& conn, std::optional<std::int64_t> only, std::vec
         auto at = f.str(i, 3);
         if (!it->second->last_failure_at || *it->second->last_failure_at < at) it->second->last_failure_at = at;
     }
-    for (auto& [id, s] : by_id) s->health = load_channel_state(conn, id);
+    for (auto& [id, s] : by_id) {
+        try {
+            s->health = load_channel_state(conn, id);
+        } catch (const pg::Error& e) {
+            if (e.connection_lost()) throw;
+            s->health = ChannelStateRow{"unknown", "", std::string(e.what()), std::nullopt, std::nullopt, 0,
+                                        std::nullopt};  // e.g. a role without the v2 grant
+        }
+    }
 }
 
 }  // namespace

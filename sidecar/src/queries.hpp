@@ -71,7 +71,7 @@ std::map<std::int64_t, std::chrono::milliseconds> row_ages(pg::Connection& conn,
 
 // stock_relay_channel_state (contract v2): what the daemon saw of a channel as a whole.
 struct ChannelStateRow {
-    std::string state;   // flowing | down | refused
+    std::string state;   // flowing | down | refused (status: unknown when the table cannot be read)
     std::string since;   // ISO 8601 UTC
     std::optional<std::string> reason;
     std::optional<std::string> error_code;

@@ -413,11 +413,27 @@ void ChannelWorker::record_state(pg::Connection& conn, bool changed) {
                    health_.failed_probes(), health_.reason(), next_in.count());
     }
     const bool blocked = state != ChannelState::flowing;
-    queries::save_channel_state(conn, config_.id, to_string(state),
-                                blocked ? std::optional<std::string>(health_.reason()) : std::nullopt,
-                                blocked ? std::optional<std::string>(health_.error_code()) : std::nullopt,
-                                options_.worker_id, health_.failed_probes(), next_in);
+    state_table([&] {
+        queries::save_channel_state(conn, config_.id, to_string(state),
+                                    blocked ? std::optional<std::string>(health_.reason()) : std::nullopt,
+                                    blocked ? std::optional<std::string>(health_.error_code()) : std::nullopt,
+                                    options_.worker_id, health_.failed_probes(), next_in);
+    });
     if (state == ChannelState::flowing && replay_pending_) replay_transient(conn);
+}
+
+// The state table is bookkeeping: a role without its grant (an upgrade that
+// did not re-run scripts/sidecar-role) must not stop the rows from flowing.
+void ChannelWorker::state_table(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const pg::Error& e) {
+        if (e.connection_lost()) throw;
+        if (!state_table_warned_)
+            log::warn("channel {} ({}): cannot use stock_relay_channel_state ({}); the channel's state will not show "
+                      "in Odoo or `status` (grant it: scripts/sidecar-role)", config_.id, config_.name, e.what());
+        state_table_warned_ = true;
+    }
 }
 
 // Rows that failed transiently (out of attempts and window, or under an
@@ -496,7 +512,9 @@ void ChannelWorker::start(pg::Connection& conn) {
     if (const auto n = queries::requeue_refused(conn, config_.id); n > 0)
         log::info("channel {} ({}): re-queued {} row(s) that failed on an earlier auth/config refusal", config_.id,
                   config_.name, n);
-    if (auto saved = queries::load_channel_state(conn, config_.id)) {
+    std::optional<queries::ChannelStateRow> saved;
+    state_table([&] { saved = queries::load_channel_state(conn, config_.id); });
+    if (saved) {
         const auto s = channel_state_from(saved->state);
         if (s && *s != ChannelState::flowing) {
             health_.resume_blocked(*s, saved->reason.value_or(""), steady_clock::now());

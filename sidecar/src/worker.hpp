@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -129,6 +130,7 @@ private:
     void probe(std::unique_ptr<pg::Connection>& conn);
     void record_state(pg::Connection& conn, bool changed);
     void replay_transient(pg::Connection& conn);
+    void state_table(const std::function<void()>& f);
     void start(pg::Connection& conn);
     void run_once(std::unique_ptr<pg::Connection>& conn);
     void summarize(const std::vector<queries::ClaimedRow>& rows, const std::vector<PendingAck>& acks,
@@ -146,6 +148,7 @@ private:
     ChannelHealth health_;
     std::chrono::system_clock::time_point blocked_since_{};
     bool started_ = false;
+    bool state_table_warned_ = false;
     bool replay_pending_ = true;  // replay transient failures at the channel's next success
 };
 
