@@ -463,6 +463,34 @@ BEGIN
 END $$;
 -- end v2 (issue #9)
 -- ---------------------------------------------------------------------------
+-- ==== v2, issue 10 (daemon resilience): retry window and channel state ====
+-- A row that fails transiently while the rest of its channel works keeps
+-- retrying with backoff for this long (counted from enqueued_at) before it
+-- fails, even past max_attempts; failed transient rows are replayed when the
+-- channel next recovers. Fractions of an hour are allowed (tests).
+ALTER TABLE stock_relay_channel ADD COLUMN IF NOT EXISTS retry_window_hours numeric NOT NULL DEFAULT 24;
+ALTER TABLE stock_relay_channel DROP CONSTRAINT IF EXISTS stock_relay_channel_retry_window_hours_check;
+ALTER TABLE stock_relay_channel ADD CONSTRAINT stock_relay_channel_retry_window_hours_check
+    CHECK (retry_window_hours > 0);
+
+-- What stockrelayd last saw of each channel as a whole, written by the daemon
+-- (which never writes stock_relay_channel), read by Odoo and `stockrelayd
+-- status`: 'flowing'; 'down' (the shop is unreachable: transport errors, 5xx,
+-- timeouts, garbage; rows are held, not failed); 'refused' (401/403, a TLS
+-- certificate that does not verify: rows stay pending). `since` is when the
+-- state began, `reason` the shop's own message.
+CREATE TABLE IF NOT EXISTS stock_relay_channel_state (
+    channel_id    integer PRIMARY KEY REFERENCES stock_relay_channel (id) ON DELETE CASCADE,
+    state         varchar NOT NULL DEFAULT 'flowing' CHECK (state IN ('flowing', 'down', 'refused')),
+    since         timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+    reason        text,
+    error_code    varchar,
+    worker_id     varchar,
+    probes        integer NOT NULL DEFAULT 0,
+    next_probe_at timestamp,
+    updated_at    timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
+);
+-- ==== end of v2, issue 10 ====
 
 INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 2)
 ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version;

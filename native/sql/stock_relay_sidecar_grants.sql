@@ -14,3 +14,5 @@ GRANT EXECUTE ON FUNCTION stock_relay_enqueue(integer[], integer[], varchar[], v
                           stock_relay_retry_failed(integer, bigint, varchar[]) TO :"role";
 -- The SKU -> remote id cache is the sidecar's own.
 GRANT SELECT, INSERT, UPDATE, DELETE ON stock_relay_sku_cache TO :"role";
+-- Contract v2 (issue 10): the daemon records what it sees of each channel as a whole.
+GRANT SELECT, INSERT, UPDATE ON stock_relay_channel_state TO :"role";

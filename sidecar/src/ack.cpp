@@ -14,13 +14,11 @@ AckDecision decide(const AckInput& in, const BackoffPolicy& policy, std::mt19937
 
     const bool stale_cache = e.code == ErrorCode::not_found && in.drop_cache;
     if (e.code == ErrorCode::auth || e.code == ErrorCode::config) {
-        // Permanent for this row: it fails at once with the reason. The
-        // channel pauses (the next rows would meet the same refusal), and
-        // when the channel's settings change the worker re-queues every row
-        // that failed this way, so fixing the channel in Odoo is all it takes.
-        d.verdict = Verdict::fail;
+        // Never the row's fault: it stays pending without spending an
+        // attempt; the worker marks the channel refused and probes it until
+        // the shop accepts again (a rotated token, a renewed certificate).
+        hold(d, "held while the shop refuses this channel");
         d.pause_channel = true;
-        d.delay = std::max(e.retry_after, std::chrono::milliseconds{30'000});
         return d;
     }
     if (e.code == ErrorCode::throttled) {
@@ -30,9 +28,10 @@ AckDecision decide(const AckInput& in, const BackoffPolicy& policy, std::mt19937
         return d;
     }
     if (is_retryable(e.code) || stale_cache) {
-        if (in.attempts >= in.max_attempts) {
+        if (in.attempts >= in.max_attempts && in.age >= in.retry_window) {
             d.verdict = Verdict::fail;
-            d.message = fmt::format("gave up after {} attempts: {}", in.attempts, d.message);
+            d.message = fmt::format("gave up after {} attempts over {:.1f} h: {}", in.attempts,
+                                    std::chrono::duration<double, std::ratio<3600>>(in.age).count(), d.message);
             return d;
         }
         d.verdict = Verdict::retry;
@@ -41,6 +40,13 @@ AckDecision decide(const AckInput& in, const BackoffPolicy& policy, std::mt19937
     }
     d.verdict = Verdict::fail;
     return d;
+}
+
+void hold(AckDecision& d, std::string_view why) {
+    d.verdict = Verdict::release;
+    d.refund_attempt = true;
+    d.delay = std::chrono::milliseconds{0};
+    if (d.message.rfind("held ", 0) != 0) d.message = fmt::format("{}: {}", why, d.message);
 }
 
 std::string_view final_state(Verdict verdict, bool newer_pending_exists) noexcept {

@@ -99,6 +99,39 @@ std::string fmt_age(double seconds) {
     return fmt::format("{:.1f}h", seconds / 3600);
 }
 
+// The channel as a whole (contract table stock_relay_channel_state) and its
+// failed rows by reason.
+void add_health_json(const queries::ChannelStatus& s, nlohmann::json& c) {
+    const auto& h = s.health;
+    c["state"] = h ? h->state : "flowing";
+    c["state_since"] = h && !h->since.empty() ? nlohmann::json(h->since) : nullptr;
+    const bool blocked = h && h->state != "flowing";
+    c["state_reason"] = blocked && h->reason ? nlohmann::json(logging::redact(*h->reason)) : nullptr;
+    c["state_error_code"] = blocked && h->error_code ? nlohmann::json(*h->error_code) : nullptr;
+    c["next_probe_at"] = blocked && h->next_probe_at ? nlohmann::json(*h->next_probe_at) : nullptr;
+    c["failed_by_reason"] = s.failed_by_reason;
+    c["last_failure_at"] = s.last_failure_at ? nlohmann::json(*s.last_failure_at) : nullptr;
+}
+
+std::string health_text(const queries::ChannelStatus& s) {
+    std::string out;
+    const auto& h = s.health;
+    if (!h || h->state == "flowing") {
+        out = "  state: flowing\n";
+    } else {
+        const auto what = h->state == "down"      ? "down since " + h->since
+                          : h->state == "refused" ? "credentials/settings refused since " + h->since
+                                                  : h->state;
+        out = fmt::format("  state: {}{}\n", what, h->reason ? ": " + logging::redact(*h->reason) : "");
+    }
+    if (!s.failed_by_reason.empty()) {
+        std::string parts;
+        for (const auto& [reason, n] : s.failed_by_reason) parts += fmt::format("{}{}={}", parts.empty() ? "" : " ", reason, n);
+        out += fmt::format("  failures by reason: {} (last at {})\n", parts, s.last_failure_at.value_or("?"));
+    }
+    return out;
+}
+
 int cmd_status(const Globals& g, bool json) {
     auto conn = connect(g);
     const auto rows = queries::status(*conn, g.channel);
@@ -110,6 +143,7 @@ int cmd_status(const Globals& g, bool json) {
             c["oldest_pending_age_seconds"] = s.oldest_pending_seconds ? nlohmann::json(*s.oldest_pending_seconds) : nullptr;
             c["last_success"] = s.last_success ? nlohmann::json(*s.last_success) : nullptr;
             c["last_failure"] = s.last_error ? nlohmann::json(logging::redact(*s.last_error)) : nullptr;
+            add_health_json(s, c);
             out["channels"].push_back(std::move(c));
         }
         std::cout << out.dump(2) << "\n";
@@ -123,6 +157,7 @@ int cmd_status(const Globals& g, bool json) {
                                  s.counts.at("superseded"));
         std::cout << " oldest_pending=" << (s.oldest_pending_seconds ? fmt_age(*s.oldest_pending_seconds) : "-");
         std::cout << " last_success=" << s.last_success.value_or("never") << "\n";
+        std::cout << health_text(s);
         if (s.last_error) std::cout << "  last failure: " << logging::redact(*s.last_error) << "\n";
     }
     return exit_ok;
@@ -147,6 +182,7 @@ int cmd_drain(const Globals& g) {
             std::cout << channel_label(row.id, row.name, row.type) << ": skipped: " << msg << "\n";
             continue;
         }
+        const logging::ChannelScope scope(fmt::format("channel {} ({})", row.id, row.name));
         auto worker_options = opts;
         worker_options.guard = guard;
         ChannelWorker worker(*config, std::move(*channel), worker_options, wake);
@@ -155,7 +191,11 @@ int cmd_drain(const Globals& g) {
             const auto b = worker.process_batch(conn, due_before);
             if (b.rows == 0) break;
             stats += b;
-            if (b.pause.count() > 0) break;  // bad credentials: the rest would fail the same way
+            if (b.blocked) {  // the shop is down or refuses the channel: the rest would meet the same
+                std::cout << channel_label(row.id, row.name, row.type) << ": stopped: the channel is "
+                          << "down or refused; its rows stay pending\n";
+                break;
+            }
         }
         ++channels_drained;
         std::cout << fmt::format("{}: rows={} done={} failed={} retried={}\n", channel_label(row.id, row.name, row.type),

@@ -7,6 +7,8 @@
 #include <map>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "exit_codes.hpp"
 #include "logging.hpp"
 #include "queries.hpp"
@@ -136,6 +138,7 @@ int run_daemon(const DaemonOptions& options) {
             }
             for (const auto& row : rows) {
                 if (workers.count(row.id)) continue;
+                const logging::ChannelScope scope(fmt::format("channel {} ({})", row.id, row.name));
                 auto b = broken.find(row.id);
                 const bool logged = b != broken.end() && b->second == row.json;
                 auto config = channels::Config::from_json(nlohmann::json::parse(row.json));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <mutex>
 #include <set>
+#include <utility>
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -14,6 +15,12 @@ namespace {
 
 std::mutex g_mutex;
 std::vector<std::string> g_secrets;  // guarded by g_mutex
+thread_local std::string t_channel;  // ChannelScope's label on this thread
+
+std::string with_channel(std::string_view message) {
+    if (t_channel.empty() || message.rfind("channel ", 0) == 0) return std::string(message);
+    return t_channel + ": " + std::string(message);
+}
 
 class SpdlogSink final : public stockrelay::log::Sink {
 public:
@@ -21,7 +28,7 @@ public:
         : logger_(std::move(logger)), level_(level) {}
 
     void write(stockrelay::log::Level level, std::string_view message) override {
-        const std::string clean = redact(message);
+        const std::string clean = redact(with_channel(message));
         switch (level) {
             case stockrelay::log::Level::debug: logger_->debug("{}", clean); break;
             case stockrelay::log::Level::info: logger_->info("{}", clean); break;
@@ -62,6 +69,10 @@ void add_secrets(const std::vector<std::string>& secrets) {
         if (s.size() >= 4 && std::find(g_secrets.begin(), g_secrets.end(), s) == g_secrets.end()) g_secrets.push_back(s);
     }
 }
+
+ChannelScope::ChannelScope(std::string label) : previous_(std::exchange(t_channel, std::move(label))) {}
+
+ChannelScope::~ChannelScope() { t_channel = std::move(previous_); }
 
 std::string redact(std::string_view text) {
     std::vector<std::string> secrets;

@@ -19,4 +19,18 @@ void add_secrets(const std::vector<std::string>& secrets);
 // Applies the registered secrets to `text` (for lines printed outside the log).
 std::string redact(std::string_view text);
 
+// While alive, every log line this thread writes names the channel: lines
+// that do not already start with "channel " get "<label>: " in front (the
+// channel clients' own lines, e.g. a rate-limit wait).
+class ChannelScope {
+public:
+    explicit ChannelScope(std::string label);
+    ~ChannelScope();
+    ChannelScope(const ChannelScope&) = delete;
+    ChannelScope& operator=(const ChannelScope&) = delete;
+
+private:
+    std::string previous_;
+};
+
 }  // namespace stockrelay::sidecar::logging

@@ -130,6 +130,49 @@ std::optional<std::chrono::milliseconds> next_due(pg::Connection& conn, std::int
     return std::chrono::milliseconds{r.i64(0, 0)};
 }
 
+std::map<std::int64_t, std::chrono::milliseconds> row_ages(pg::Connection& conn, const std::vector<std::int64_t>& ids) {
+    std::map<std::int64_t, std::chrono::milliseconds> out;
+    if (ids.empty()) return out;
+    auto r = conn.exec(
+        "SELECT id, (EXTRACT(EPOCH FROM ((now() AT TIME ZONE 'UTC') - enqueued_at)) * 1000)::bigint "
+        "  FROM stock_relay_outbox WHERE id = ANY($1::bigint[])",
+        pg::Params().add(pg::int_array(ids)));
+    for (int i = 0; i < r.rows(); ++i) out.emplace(r.i64(i, 0), std::chrono::milliseconds{r.i64(i, 1)});
+    return out;
+}
+
+constexpr const char* kIso = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
+
+std::optional<ChannelStateRow> load_channel_state(pg::Connection& conn, std::int64_t channel_id) {
+    const auto sql = fmt::format(
+        "SELECT state, to_char(since, {0}), reason, error_code, worker_id, probes, to_char(next_probe_at, {0}) "
+        "  FROM stock_relay_channel_state WHERE channel_id = $1::integer", kIso);
+    auto r = conn.exec(sql.c_str(), pg::Params().add(channel_id));
+    if (r.rows() == 0) return std::nullopt;
+    return ChannelStateRow{r.str(0, 0), r.str(0, 1), r.opt(0, 2), r.opt(0, 3), r.opt(0, 4),
+                           static_cast<int>(r.i64(0, 5)), r.opt(0, 6)};
+}
+
+void save_channel_state(pg::Connection& conn, std::int64_t channel_id, std::string_view state,
+                        const std::optional<std::string>& reason, const std::optional<std::string>& error_code,
+                        const std::string& worker_id, int probes, std::chrono::milliseconds next_probe_in) {
+    conn.exec(
+        "INSERT INTO stock_relay_channel_state AS s "
+        "       (channel_id, state, since, reason, error_code, worker_id, probes, next_probe_at, updated_at) "
+        "VALUES ($1::integer, $2::varchar, (now() AT TIME ZONE 'UTC'), $3::text, $4::varchar, $5::varchar, $6::integer, "
+        "        CASE WHEN $2::varchar = 'flowing' THEN NULL "
+        "             ELSE (now() AT TIME ZONE 'UTC') + $7::bigint * interval '1 millisecond' END, "
+        "        (now() AT TIME ZONE 'UTC')) "
+        "ON CONFLICT (channel_id) DO UPDATE SET "
+        "       since = CASE WHEN s.state = EXCLUDED.state THEN s.since ELSE EXCLUDED.since END, "
+        "       state = EXCLUDED.state, reason = EXCLUDED.reason, error_code = EXCLUDED.error_code, "
+        "       worker_id = EXCLUDED.worker_id, probes = EXCLUDED.probes, next_probe_at = EXCLUDED.next_probe_at, "
+        "       updated_at = EXCLUDED.updated_at",
+        pg::Params().add(channel_id).add(std::string(state)).add(reason ? std::optional<std::string>(pg::sanitize_text(*reason)) : std::nullopt)
+            .add(error_code).add(worker_id).add(static_cast<std::int64_t>(probes))
+            .add(static_cast<std::int64_t>(next_probe_in.count())));
+}
+
 std::map<std::string, CachedSku> load_cache(pg::Connection& conn, std::int64_t channel_id,
                                             const std::vector<std::string>& skus, std::chrono::seconds max_age) {
     std::map<std::string, CachedSku> out;
@@ -277,6 +320,37 @@ RetryResult retry_failed(pg::Connection& conn, std::optional<std::int64_t> chann
     return {r.i64(0, 0), r.i64(0, 1)};
 }
 
+namespace {
+
+// Channel states (contract v2) and failed rows by reason, for `status`.
+void add_health(pg::Connection& conn, std::optional<std::int64_t> only, std::vector<ChannelStatus>& out) {
+    std::map<std::int64_t, ChannelStatus*> by_id;
+    for (auto& s : out) by_id[s.id] = &s;
+    const auto sql = fmt::format(
+        "SELECT channel_id, coalesce(error_code, 'unknown'), count(*), to_char(max(updated_at), {}) "
+        "  FROM stock_relay_outbox WHERE state = 'failed' AND ($1::integer IS NULL OR channel_id = $1::integer) "
+        " GROUP BY 1, 2", kIso);
+    auto f = conn.exec(sql.c_str(), pg::Params().add(only));
+    for (int i = 0; i < f.rows(); ++i) {
+        auto it = by_id.find(f.i64(i, 0));
+        if (it == by_id.end()) continue;
+        it->second->failed_by_reason[f.str(i, 1)] = f.i64(i, 2);
+        auto at = f.str(i, 3);
+        if (!it->second->last_failure_at || *it->second->last_failure_at < at) it->second->last_failure_at = at;
+    }
+    for (auto& [id, s] : by_id) {
+        try {
+            s->health = load_channel_state(conn, id);
+        } catch (const pg::Error& e) {
+            if (e.connection_lost()) throw;
+            s->health = ChannelStateRow{"unknown", "", std::string(e.what()), std::nullopt, std::nullopt, 0,
+                                        std::nullopt};  // e.g. a role without the v2 grant
+        }
+    }
+}
+
+}  // namespace
+
 std::vector<ChannelStatus> status(pg::Connection& conn, std::optional<std::int64_t> only) {
     auto r = conn.exec(
         "SELECT c.id, c.name, c.channel_type, c.enabled, "
@@ -306,6 +380,7 @@ std::vector<ChannelStatus> status(pg::Connection& conn, std::optional<std::int64
         s.last_error = r.opt(i, 11);
         out.push_back(std::move(s));
     }
+    add_health(conn, only, out);
     return out;
 }
 

@@ -67,6 +67,25 @@ std::int64_t requeue_refused(pg::Connection& conn, std::int64_t channel_id);
 // already due); nullopt when there is nothing to wait for.
 std::optional<std::chrono::milliseconds> next_due(pg::Connection& conn, std::int64_t channel_id);
 
+// Milliseconds since each of `ids` was enqueued (for the retry window).
+std::map<std::int64_t, std::chrono::milliseconds> row_ages(pg::Connection& conn, const std::vector<std::int64_t>& ids);
+
+// stock_relay_channel_state (contract v2): what the daemon saw of a channel as a whole.
+struct ChannelStateRow {
+    std::string state;   // flowing | down | refused (status: unknown when the table cannot be read)
+    std::string since;   // ISO 8601 UTC
+    std::optional<std::string> reason;
+    std::optional<std::string> error_code;
+    std::optional<std::string> worker_id;
+    int probes = 0;
+    std::optional<std::string> next_probe_at;  // ISO 8601 UTC
+};
+std::optional<ChannelStateRow> load_channel_state(pg::Connection& conn, std::int64_t channel_id);
+// Upserts the channel's state; `since` moves only when the state changes.
+void save_channel_state(pg::Connection& conn, std::int64_t channel_id, std::string_view state,
+                        const std::optional<std::string>& reason, const std::optional<std::string>& error_code,
+                        const std::string& worker_id, int probes, std::chrono::milliseconds next_probe_in);
+
 struct CachedSku {
     channels::Resolution resolution;
     std::optional<std::int64_t> owner;  // the Odoo product publishing this SKU on the channel
@@ -121,6 +140,9 @@ struct ChannelStatus {
     std::optional<double> oldest_pending_seconds;
     std::optional<std::string> last_success;     // ISO 8601 UTC
     std::optional<std::string> last_error;       // newest failed row's reason
+    std::optional<ChannelStateRow> health;       // nullopt: never reported (flowing)
+    std::map<std::string, std::int64_t> failed_by_reason;  // failed rows per error_code
+    std::optional<std::string> last_failure_at;  // ISO 8601 UTC of the newest failed row
 };
 std::vector<ChannelStatus> status(pg::Connection& conn, std::optional<std::int64_t> only);
 

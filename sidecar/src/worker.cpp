@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "logging.hpp"
 #include "queries.hpp"
 #include "reclaim.hpp"
 #include "stockrelay/log.hpp"
@@ -92,7 +93,7 @@ BatchStats& BatchStats::operator+=(const BatchStats& o) {
     retried += o.retried;
     superseded += o.superseded;
     not_acked += o.not_acked;
-    pause = std::max(pause, o.pause);
+    blocked = blocked || o.blocked;
     return *this;
 }
 
@@ -117,119 +118,110 @@ void ChannelWorker::request_stop() {
     wake_.notify();
 }
 
-BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
-                                        const std::optional<std::string>& due_before) {
-    const auto started = steady_clock::now();
+std::vector<queries::ClaimedRow> ChannelWorker::claim_rows(pg::Connection& conn,
+                                                          const std::optional<std::string>& due_before) {
     const auto batch = static_cast<int>(std::max<std::size_t>(channel_->batch_size(), 1));
     std::int64_t recovered = 0;
-    auto rows = queries::claim(*conn, config_.id, options_.worker_id, options_.lease, batch, due_before, &recovered);
+    auto rows = queries::claim(conn, config_.id, options_.worker_id, options_.lease, batch, due_before, &recovered);
     if (recovered > 0)
         log::warn("channel {} ({}): {} row(s) came back after an expired lease", config_.id, config_.name, recovered);
-    const auto claim_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - started).count();
-    BatchStats stats;
-    if (rows.empty()) return stats;
-    stats.rows = static_cast<int>(rows.size());
+    return rows;
+}
 
-    std::vector<std::optional<Error>> pre_error(rows.size());
-    std::vector<bool> released(rows.size(), false);
+// Validates quantities, checks SKU ownership and picks one row per (sku,
+// location); what is left becomes the channel's push items.
+PreparedBatch ChannelWorker::prepare(pg::Connection& conn, const std::vector<queries::ClaimedRow>& rows) {
+    PreparedBatch p;
+    p.pre_error.resize(rows.size());
+    p.released.assign(rows.size(), false);
     std::vector<std::int64_t> quantities(rows.size(), 0);
     for (std::size_t i = 0; i < rows.size(); ++i) {
         auto q = policy::validate_quantity(rows[i].quantity);
         if (q)
             quantities[i] = *q;
         else
-            pre_error[i] = q.error();
+            p.pre_error[i] = q.error();
     }
     std::vector<std::string> skus;
     for (const auto& r : rows) skus.push_back(r.sku);
     std::sort(skus.begin(), skus.end());
     skus.erase(std::unique(skus.begin(), skus.end()), skus.end());
-    const auto cache = queries::load_cache(*conn, config_.id, skus, config_.sku_cache_max_age);
-    check_ownership(*conn, config_.id, rows, cache, pre_error);
+    p.cache = queries::load_cache(conn, config_.id, skus, config_.sku_cache_max_age);
+    check_ownership(conn, config_.id, rows, p.cache, p.pre_error);
 
     // One item per (sku, location): the channel takes no duplicates, so the
     // older of two rows waits for the next batch. (Rows of one SKU come from
     // one product by now, whose key has one row in flight: this is a guard.)
     std::map<std::pair<std::string, std::string>, std::size_t> by_target;
     for (std::size_t i = 0; i < rows.size(); ++i) {
-        if (pre_error[i]) continue;
+        if (p.pre_error[i]) continue;
         auto [it, fresh] = by_target.emplace(std::make_pair(rows[i].sku, rows[i].location_key), i);
         if (!fresh) {
             const std::size_t other = it->second;
             if (rows[i].version > rows[other].version) {
-                released[other] = true;
+                p.released[other] = true;
                 it->second = i;
             } else {
-                released[i] = true;
+                p.released[i] = true;
             }
         }
     }
 
-    std::vector<channels::PushItem> items;
-    std::vector<std::size_t> item_row;
     for (std::size_t i = 0; i < rows.size(); ++i) {
-        if (pre_error[i] || released[i]) continue;
+        if (p.pre_error[i] || p.released[i]) continue;
         channels::PushItem item;
         item.row_id = rows[i].id;
         item.sku = rows[i].sku;
         item.location_key = rows[i].location_key;
         item.quantity = quantities[i];
         item.version = rows[i].version;
-        if (auto c = cache.find(item.sku); c != cache.end() && !c->second.expired) item.cached = c->second.resolution;
-        items.push_back(std::move(item));
-        item_row.push_back(i);
+        if (auto c = p.cache.find(item.sku); c != p.cache.end() && !c->second.expired) item.cached = c->second.resolution;
+        p.items.push_back(std::move(item));
     }
+    return p;
+}
 
-    const auto push_started = steady_clock::now();
-    channels::PushReport report;
-    if (!items.empty()) {
-        // The connection is idle while the channel talks HTTP; a heartbeat on
-        // it keeps the lease alive through slow shops and long throttle waits.
-        std::vector<std::int64_t> ids;
-        for (const auto& r : rows) ids.push_back(r.id);
-        std::mutex m;
-        std::condition_variable cv;
-        bool pushed = false;
-        // A heartbeat that fails or finds rows taken over stops the push (the
-        // guard refuses further shop calls and waits).
-        const auto& guard = options_.guard;
-        if (guard) guard->arm(options_.lease, started);
-        std::thread heartbeat([&] {
-            const auto every = LeaseGuard::heartbeat_every(options_.lease);
-            std::unique_lock lock(m);
-            while (!cv.wait_for(lock, every, [&] { return pushed; })) {
-                try {
-                    const auto sent = steady_clock::now();
-                    const auto kept = queries::extend_lease(*conn, ids, options_.worker_id, options_.lease);
-                    if (kept < static_cast<std::int64_t>(ids.size())) {
-                        const auto why = fmt::format("another worker took over {} row(s)",
-                                                     static_cast<std::int64_t>(ids.size()) - kept);
-                        log::warn("channel {} ({}): lost the lease during a push: {}; stopping it", config_.id,
-                                  config_.name, why);
-                        if (guard) guard->lost(why);
-                        return;
-                    }
-                    if (guard) guard->renewed(sent);
-                } catch (const std::exception& e) {
-                    log::warn("channel {} ({}): could not extend the lease: {}; stopping the push", config_.id,
-                              config_.name, e.what());
-                    if (guard) guard->lost(fmt::format("heartbeat failed: {}", e.what()));
-                    return;  // the ack below finds out what happened
+// The connection is idle while the channel talks HTTP; a heartbeat on it
+// keeps the lease alive through slow shops and long throttle waits. A
+// heartbeat that fails or finds rows taken over stops the push (the guard
+// refuses further shop calls and waits). `claimed_at`: when the lease began.
+channels::PushReport ChannelWorker::push_with_heartbeat(pg::Connection& conn,
+                                                        const std::vector<queries::ClaimedRow>& rows,
+                                                        const std::vector<channels::PushItem>& items,
+                                                        steady_clock::time_point claimed_at) {
+    if (items.empty()) return {};
+    std::vector<std::int64_t> ids;
+    for (const auto& r : rows) ids.push_back(r.id);
+    std::mutex m;
+    std::condition_variable cv;
+    bool pushed = false;
+    const auto& guard = options_.guard;
+    if (guard) guard->arm(options_.lease, claimed_at);
+    std::thread heartbeat([&] {
+        const auto every = LeaseGuard::heartbeat_every(options_.lease);
+        std::unique_lock lock(m);
+        while (!cv.wait_for(lock, every, [&] { return pushed; })) {
+            try {
+                const auto sent = steady_clock::now();
+                const auto kept = queries::extend_lease(conn, ids, options_.worker_id, options_.lease);
+                if (kept < static_cast<std::int64_t>(ids.size())) {
+                    const auto why = fmt::format("another worker took over {} row(s)",
+                                                 static_cast<std::int64_t>(ids.size()) - kept);
+                    log::warn("channel {} ({}): lost the lease during a push: {}; stopping it", config_.id,
+                              config_.name, why);
+                    if (guard) guard->lost(why);
+                    return;
                 }
+                if (guard) guard->renewed(sent);
+            } catch (const std::exception& e) {
+                log::warn("channel {} ({}): could not extend the lease: {}; stopping the push", config_.id,
+                          config_.name, e.what());
+                if (guard) guard->lost(fmt::format("heartbeat failed: {}", e.what()));
+                return;  // the ack finds out what happened
             }
-        });
-        try {
-            report = channel_->push(items);
-        } catch (...) {
-            {
-                std::lock_guard lock(m);
-                pushed = true;
-            }
-            cv.notify_all();
-            heartbeat.join();
-            if (guard) guard->disarm();
-            throw;
         }
+    });
+    auto finish = [&] {
         {
             std::lock_guard lock(m);
             pushed = true;
@@ -237,34 +229,46 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
         cv.notify_all();
         heartbeat.join();
         if (guard) guard->disarm();
+    };
+    channels::PushReport report;
+    try {
+        report = channel_->push(items);
+    } catch (...) {
+        finish();
+        throw;
     }
+    finish();
+    return report;
+}
 
-    const auto push_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - push_started).count();
-
-    // One outcome per row; a channel that forgot one gets a transient error
-    // rather than a silently lost row.
+// One outcome per row; a channel that forgot one gets a transient error
+// rather than a silently lost row.
+AckPlan ChannelWorker::decide_acks(const std::vector<queries::ClaimedRow>& rows, const PreparedBatch& p,
+                                   const channels::PushReport& report,
+                                   const std::map<std::int64_t, milliseconds>& ages) {
     std::map<std::int64_t, const channels::ItemOutcome*> outcome_of;
     for (const auto& o : report.items) outcome_of.emplace(o.row_id, &o);
 
-    std::vector<PendingAck> acks;
-    acks.reserve(rows.size());
-    std::map<std::string, queries::CachedSku> upserts;
-    std::set<std::string> drops;
+    AckPlan plan;
+    plan.acks.reserve(rows.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
         PendingAck a;
         a.row_id = rows[i].id;
         AckInput in;
         in.attempts = rows[i].attempts;
         in.max_attempts = config_.max_attempts;
-        if (released[i]) {
+        if (auto age = ages.find(rows[i].id); age != ages.end()) in.age = age->second;
+        in.retry_window = std::chrono::duration_cast<milliseconds>(
+            std::chrono::duration<double, std::ratio<3600>>(config_.retry_window_hours));
+        if (p.released[i]) {
             a.decision.verdict = Verdict::release;
             a.decision.refund_attempt = true;
             a.decision.message = "not sent yet: a newer row for the same SKU and location was in this batch";
-            acks.push_back(std::move(a));
+            plan.acks.push_back(std::move(a));
             continue;
         }
-        if (pre_error[i]) {
-            in.error = pre_error[i];
+        if (p.pre_error[i]) {
+            in.error = p.pre_error[i];
         } else if (auto it = outcome_of.find(rows[i].id); it != outcome_of.end()) {
             const auto& o = *it->second;
             in.error = o.error;
@@ -272,11 +276,11 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
             a.http_status = o.http_status;
             a.request_excerpt = o.request_excerpt;
             a.response_excerpt = o.response_excerpt;
-            if (o.drop_cache) drops.insert(rows[i].sku);
+            if (o.drop_cache) plan.drops.insert(rows[i].sku);
             if (o.resolved) {
-                auto& u = upserts[rows[i].sku];
+                auto& u = plan.upserts[rows[i].sku];
                 u.resolution = *o.resolved;
-                if (auto c = cache.find(rows[i].sku); c != cache.end()) u.owner = c->second.owner;
+                if (auto c = p.cache.find(rows[i].sku); c != p.cache.end()) u.owner = c->second.owner;
             }
         } else {
             in.error = make_error(ErrorCode::transient, "the channel returned no outcome for this row");
@@ -284,11 +288,11 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
         a.decision = decide(in, options_.backoff, rng_);
         if (a.decision.verdict == Verdict::done) {
             // Record the publishing product (a write only when it changes).
-            const auto c = cache.find(rows[i].sku);
-            if (auto u = upserts.find(rows[i].sku); u != upserts.end()) {
+            const auto c = p.cache.find(rows[i].sku);
+            if (auto u = plan.upserts.find(rows[i].sku); u != plan.upserts.end()) {
                 u->second.owner = rows[i].product_id;
-            } else if (c != cache.end() && c->second.owner != rows[i].product_id) {
-                upserts[rows[i].sku] = {c->second.resolution, rows[i].product_id};
+            } else if (c != p.cache.end() && c->second.owner != rows[i].product_id) {
+                plan.upserts[rows[i].sku] = {c->second.resolution, rows[i].product_id};
             }
         }
         if (stop_ && a.decision.verdict == Verdict::retry && !a.decision.pause_channel) {
@@ -297,16 +301,17 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
             a.decision.refund_attempt = true;
             a.decision.delay = milliseconds{0};
         }
-        acks.push_back(std::move(a));
+        plan.acks.push_back(std::move(a));
     }
     // A fresh resolution beats a drop of the same SKU in the same batch.
-    for (const auto& [sku, res] : upserts) drops.erase(sku);
+    for (const auto& [sku, res] : plan.upserts) plan.drops.erase(sku);
+    return plan;
+}
 
-    const auto ack_started = steady_clock::now();
-    const std::int64_t written = ack(conn, acks, upserts, drops);
-    const auto ack_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - ack_started).count();
-    stats.not_acked = static_cast<std::int64_t>(acks.size()) - written;
-
+// Counts the verdicts and logs the batch: one line, plus one per failed row
+// and one example of a retry.
+void ChannelWorker::summarize(const std::vector<queries::ClaimedRow>& rows, const std::vector<PendingAck>& acks,
+                              const channels::PushReport& report, const BatchTimings& t, BatchStats& stats) {
     std::string first_retry;
     for (std::size_t i = 0; i < acks.size(); ++i) {
         const auto& a = acks[i];
@@ -325,17 +330,150 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
                                               a.decision.message);
                 break;
         }
-        if (a.decision.pause_channel) stats.pause = std::max(stats.pause, a.decision.delay);
     }
-    const auto ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - started).count();
+    const auto ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - t.started).count();
     log::info("channel {} ({}): batch rows={} ok={} failed={} retried={} ms={} claim_ms={} push_ms={} ack_ms={}{}",
-              config_.id, config_.name, stats.rows, stats.ok, stats.failed, stats.retried, ms, claim_ms, push_ms, ack_ms,
+              config_.id, config_.name, stats.rows, stats.ok, stats.failed, stats.retried, ms, t.claim_ms, t.push_ms,
+              t.ack_ms,
               report.throttled_for.count() > 0 ? fmt::format(" throttled_ms={}", report.throttled_for.count()) : "");
     if (!first_retry.empty()) log::warn("channel {} ({}): will retry, e.g. {}", config_.id, config_.name, first_retry);
     if (stats.not_acked > 0)
         log::warn("channel {} ({}): {} row(s) were no longer leased by this worker at ack time; another worker owns them",
                   config_.id, config_.name, stats.not_acked);
+}
+
+// claim -> prepare -> push -> decide -> ack -> summarize.
+BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
+                                        const std::optional<std::string>& due_before) {
+    if (!started_) start(*conn);
+    BatchTimings t;
+    t.started = steady_clock::now();
+    const auto rows = claim_rows(*conn, due_before);
+    t.claim_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - t.started).count();
+    BatchStats stats;
+    if (rows.empty()) return stats;
+    stats.rows = static_cast<int>(rows.size());
+
+    const auto prepared = prepare(*conn, rows);
+    const auto push_started = steady_clock::now();
+    const auto report = push_with_heartbeat(*conn, rows, prepared.items, t.started);
+    t.push_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - push_started).count();
+
+    // The retry window matters only for rows out of attempts: ask their age then.
+    std::vector<std::int64_t> spent;
+    for (const auto& r : rows)
+        if (r.attempts >= config_.max_attempts) spent.push_back(r.id);
+    auto plan = decide_acks(rows, prepared, report, queries::row_ages(*conn, spent));
+    const auto verdict = judge_channel(report, plan);
+    stats.blocked = health_.blocked();
+    const auto ack_started = steady_clock::now();
+    const std::int64_t written = ack(conn, plan.acks, plan.upserts, plan.drops);
+    t.ack_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - ack_started).count();
+    stats.not_acked = static_cast<std::int64_t>(plan.acks.size()) - written;
+    // After the ack: the rows' fate never waits on the channel's bookkeeping.
+    if (verdict.changed || health_.blocked()) record_state(*conn, verdict.changed);
+    else if (verdict.success && replay_pending_) replay_transient(*conn);
+
+    summarize(rows, plan.acks, report, t, stats);
     return stats;
+}
+
+// The channel as a whole failed this batch when the shop refused it (auth,
+// config, TLS) or when nothing landed and every error was transient and a
+// probe (the connection test) fails too; a probe that answers means the
+// rows, not the shop, are the problem.
+std::optional<Error> ChannelWorker::channel_failure(const channels::PushReport& report) {
+    bool any_transient = false;
+    for (const auto& o : report.items) {
+        if (!o.error) return std::nullopt;
+        if (o.error->code == ErrorCode::auth || o.error->code == ErrorCode::config) return o.error;
+        if (o.error->code == ErrorCode::transient) any_transient = true;
+        else if (o.error->code != ErrorCode::throttled) return std::nullopt;
+    }
+    if (!any_transient) return std::nullopt;
+    auto answer = channel_->test_connection();
+    if (answer) return std::nullopt;
+    return answer.error();
+}
+
+ChannelVerdict ChannelWorker::judge_channel(const channels::PushReport& report, AckPlan& plan) {
+    ChannelVerdict v;
+    const auto failure = channel_failure(report);
+    if (!failure) {
+        v.success = std::any_of(report.items.begin(), report.items.end(), [](auto& o) { return !o.error; });
+        if (v.success) v.changed = health_.on_success(steady_clock::now());
+        return v;
+    }
+    v.changed = health_.on_failure(*failure, steady_clock::now());
+    const auto why = health_.state() == ChannelState::refused ? "held while the shop refuses this channel"
+                                                               : "held while the shop is unreachable";
+    for (auto& a : plan.acks) {
+        const auto& code = a.decision.error_code;
+        if (code == "transient" || code == "auth" || code == "config") hold(a.decision, why);
+    }
+    return v;
+}
+
+// Logs and stores a change of the channel's state (once per change); while
+// blocked it also stores each probe's outcome and the next probe's time.
+void ChannelWorker::record_state(pg::Connection& conn, bool changed) {
+    const auto state = health_.state();
+    const auto next_in = std::chrono::duration_cast<milliseconds>(health_.next_probe() - steady_clock::now());
+    if (changed && state == ChannelState::flowing) {
+        const auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() -
+                                                                           blocked_since_).count();
+        log::info("channel {} ({}): the shop answers again after {} s; resuming, held rows included", config_.id,
+                  config_.name, secs);
+        replay_pending_ = true;  // replayed below, once the state is stored
+    } else if (changed) {
+        blocked_since_ = std::chrono::system_clock::now();
+        log::error("channel {} ({}): {}: {}; holding its rows (no attempts spent) and probing with backoff",
+                   config_.id, config_.name,
+                   state == ChannelState::refused ? "the shop refuses this channel's credentials or settings"
+                                                  : "the shop is unreachable",
+                   health_.reason());
+    } else if (state != ChannelState::flowing) {
+        log::debug("channel {} ({}): probe {} failed: {}; next in {} ms", config_.id, config_.name,
+                   health_.failed_probes(), health_.reason(), next_in.count());
+    }
+    const bool blocked = state != ChannelState::flowing;
+    state_table([&] {
+        queries::save_channel_state(conn, config_.id, to_string(state),
+                                    blocked ? std::optional<std::string>(health_.reason()) : std::nullopt,
+                                    blocked ? std::optional<std::string>(health_.error_code()) : std::nullopt,
+                                    options_.worker_id, health_.failed_probes(), next_in);
+    });
+    if (state == ChannelState::flowing && replay_pending_) replay_transient(conn);
+}
+
+// The state table is bookkeeping: a role without its grant (an upgrade that
+// did not re-run scripts/sidecar-role) must not stop the rows from flowing.
+void ChannelWorker::state_table(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const pg::Error& e) {
+        if (e.connection_lost()) throw;
+        if (!state_table_warned_)
+            log::warn("channel {} ({}): cannot use stock_relay_channel_state ({}); the channel's state will not show "
+                      "in Odoo or `status` (grant it: scripts/sidecar-role)", config_.id, config_.name, e.what());
+        state_table_warned_ = true;
+    }
+}
+
+// Rows that failed transiently (out of attempts and window, or under an
+// older stockrelayd) get another chance once the channel works again.
+void ChannelWorker::replay_transient(pg::Connection& conn) {
+    replay_pending_ = false;
+    if (const auto n = queries::retry_failed(conn, config_.id, std::nullopt, {"transient"}).requeued; n > 0)
+        log::info("channel {} ({}): re-queued {} row(s) that had failed on transient errors", config_.id, config_.name,
+                  n);
+}
+
+void ChannelWorker::probe(std::unique_ptr<pg::Connection>& conn) {
+    auto answer = channel_->test_connection();
+    const auto now = steady_clock::now();
+    const bool changed = answer ? health_.on_success(now) : health_.on_failure(answer.error(), now);
+    record_state(*conn, changed);
 }
 
 std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
@@ -391,13 +529,57 @@ std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std
     }
 }
 
+// This worker starts with fresh settings: rows that failed because the shop
+// refused the old ones (under an older stockrelayd) are replayed, and the
+// state a previous run left in the contract is picked up (and probed at once).
+void ChannelWorker::start(pg::Connection& conn) {
+    if (const auto n = queries::requeue_refused(conn, config_.id); n > 0)
+        log::info("channel {} ({}): re-queued {} row(s) that failed on an earlier auth/config refusal", config_.id,
+                  config_.name, n);
+    std::optional<queries::ChannelStateRow> saved;
+    state_table([&] { saved = queries::load_channel_state(conn, config_.id); });
+    if (saved) {
+        const auto s = channel_state_from(saved->state);
+        if (s && *s != ChannelState::flowing) {
+            health_.resume_blocked(*s, saved->reason.value_or(""), steady_clock::now());
+            blocked_since_ = std::chrono::system_clock::now();
+        }
+    }
+    started_ = true;
+}
+
+// One turn of the loop: while the channel is blocked, probe when due;
+// otherwise push a batch, or wait for NOTIFY, the poll interval or the next due row.
+void ChannelWorker::run_once(std::unique_ptr<pg::Connection>& conn) {
+    if (!started_) start(*conn);
+    if (health_.blocked()) {
+        const auto wait = std::chrono::duration_cast<milliseconds>(health_.next_probe() - steady_clock::now());
+        if (wait.count() > 0) {
+            wake_.sleep_for(wait, stop_);  // NOTIFY does not end an outage
+            return;
+        }
+        probe(conn);
+        return;
+    }
+    const auto seen = wake_.generation();
+    const auto stats = process_batch(conn);
+    if (stats.rows > 0 || stats.blocked) return;
+    auto wait = options_.poll_interval;
+    if (auto due = queries::next_due(*conn, config_.id)) {
+        // Due but not claimable: the key is in flight elsewhere; look again soon.
+        wait = due->count() <= 0 ? std::min(wait, milliseconds{250})
+                                 : std::clamp(*due, milliseconds{5}, options_.poll_interval);
+    }
+    wake_.wait_until(seen, steady_clock::now() + wait, stop_);
+}
+
 void ChannelWorker::run() {
+    const logging::ChannelScope scope(fmt::format("channel {} ({})", config_.id, config_.name));
     std::unique_ptr<pg::Connection> conn;
     int failures = 0;
     const BackoffPolicy reconnect{milliseconds{500}, milliseconds{30'000}};
     log::info("channel {} ({}, {}): worker started, batch size {}", config_.id, config_.name, config_.type,
               channel_->batch_size());
-    bool replayed_refused = false;
     auto next_reclaim = steady_clock::now();
     while (!stop_) {
         try {
@@ -406,35 +588,11 @@ void ChannelWorker::run() {
                 if (failures > 0) log::info("channel {} ({}): reconnected to PostgreSQL", config_.id, config_.name);
                 failures = 0;
             }
-            if (!replayed_refused) {
-                // This worker starts with fresh settings: rows that failed
-                // because the shop refused the old ones are replayed at once.
-                if (const auto n = queries::requeue_refused(*conn, config_.id); n > 0)
-                    log::info("channel {} ({}): re-queued {} row(s) that failed on an earlier auth/config refusal",
-                              config_.id, config_.name, n);
-                replayed_refused = true;
-            }
             if (steady_clock::now() >= next_reclaim) {  // a dead predecessor's rows, without waiting out its lease
                 reclaim_and_log(*conn, config_.id, config_.name, options_.worker_id);
                 next_reclaim = steady_clock::now() + std::chrono::seconds{5};
             }
-            const auto seen = wake_.generation();
-            const auto stats = process_batch(conn);
-            if (stats.pause.count() > 0) {
-                log::error("channel {} ({}): the shop refuses this channel's settings or credentials; pausing {} s "
-                           "(fix the channel in Odoo; queued rows are kept)",
-                           config_.id, config_.name, stats.pause.count() / 1000);
-                wake_.sleep_for(stats.pause, stop_);
-                continue;
-            }
-            if (stats.rows > 0) continue;
-            auto wait = options_.poll_interval;
-            if (auto due = queries::next_due(*conn, config_.id)) {
-                // Due but not claimable: the key is in flight elsewhere; look again soon.
-                wait = due->count() <= 0 ? std::min(wait, milliseconds{250})
-                                         : std::clamp(*due, milliseconds{5}, options_.poll_interval);
-            }
-            wake_.wait_until(seen, steady_clock::now() + wait, stop_);
+            run_once(conn);
         } catch (const pg::Error& e) {
             ++failures;
             if (e.connection_lost()) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "ack.hpp"
+#include "health.hpp"
 #include "lease.hpp"
 #include "pg.hpp"
 #include "queries.hpp"
@@ -59,7 +61,7 @@ struct BatchStats {
     int retried = 0;
     int superseded = 0;
     std::int64_t not_acked = 0;  // rows whose lease we had lost by ack time
-    std::chrono::milliseconds pause{0};  // channel-level failure: wait this long before pushing again
+    bool blocked = false;        // the channel as a whole is down or refused: no more batches until a probe answers
 
     BatchStats& operator+=(const BatchStats& o);
 };
@@ -71,6 +73,34 @@ struct PendingAck {
     int http_status = 0;
     std::string request_excerpt;
     std::string response_excerpt;
+};
+
+// The rows of a claimed batch, checked and turned into push items.
+struct PreparedBatch {
+    std::vector<std::optional<Error>> pre_error;  // per row: failed before any push
+    std::vector<bool> released;                   // per row: not sent (a newer row for its target is in the batch)
+    std::map<std::string, queries::CachedSku> cache;
+    std::vector<channels::PushItem> items;
+};
+
+// What the ack writes: one decision per row plus the SKU cache changes.
+struct AckPlan {
+    std::vector<PendingAck> acks;
+    std::map<std::string, queries::CachedSku> upserts;
+    std::set<std::string> drops;
+};
+
+struct BatchTimings {
+    std::chrono::steady_clock::time_point started;
+    std::int64_t claim_ms = 0;
+    std::int64_t push_ms = 0;
+    std::int64_t ack_ms = 0;
+};
+
+// What a batch said about the channel as a whole.
+struct ChannelVerdict {
+    bool success = false;  // at least one item landed
+    bool changed = false;  // the channel's state changed (flowing <-> down/refused)
 };
 
 class ChannelWorker {
@@ -90,6 +120,26 @@ public:
     const channels::Config& config() const { return config_; }
 
 private:
+    std::vector<queries::ClaimedRow> claim_rows(pg::Connection& conn, const std::optional<std::string>& due_before);
+    PreparedBatch prepare(pg::Connection& conn, const std::vector<queries::ClaimedRow>& rows);
+    channels::PushReport push_with_heartbeat(pg::Connection& conn, const std::vector<queries::ClaimedRow>& rows,
+                                             const std::vector<channels::PushItem>& items,
+                                             std::chrono::steady_clock::time_point claimed_at);
+    AckPlan decide_acks(const std::vector<queries::ClaimedRow>& rows, const PreparedBatch& p,
+                        const channels::PushReport& report,
+                        const std::map<std::int64_t, std::chrono::milliseconds>& ages);
+    // Circuit breaker (health.hpp): judges the batch, holds its rows when the
+    // channel as a whole failed, probes, records state changes.
+    std::optional<Error> channel_failure(const channels::PushReport& report);
+    ChannelVerdict judge_channel(const channels::PushReport& report, AckPlan& plan);
+    void probe(std::unique_ptr<pg::Connection>& conn);
+    void record_state(pg::Connection& conn, bool changed);
+    void replay_transient(pg::Connection& conn);
+    void state_table(const std::function<void()>& f);
+    void start(pg::Connection& conn);
+    void run_once(std::unique_ptr<pg::Connection>& conn);
+    void summarize(const std::vector<queries::ClaimedRow>& rows, const std::vector<PendingAck>& acks,
+                   const channels::PushReport& report, const BatchTimings& t, BatchStats& stats);
     std::int64_t ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
                      const std::map<std::string, queries::CachedSku>& cache_upserts,
                      const std::set<std::string>& cache_drops);
@@ -100,6 +150,11 @@ private:
     Wakeup& wake_;
     std::atomic<bool> stop_{false};
     std::mt19937_64 rng_;
+    ChannelHealth health_;
+    std::chrono::system_clock::time_point blocked_since_{};
+    bool started_ = false;
+    bool state_table_warned_ = false;
+    bool replay_pending_ = true;  // replay transient failures at the channel's next success
 };
 
 }  // namespace stockrelay::sidecar

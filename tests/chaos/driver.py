@@ -5,6 +5,13 @@ SIGKILLed every few seconds and restarted, PostgreSQL restarts once, and the
 shops inject faults. Then it waits for the outbox to drain and checks that
 nothing was lost, reordered or invented.
 
+Issue 10 adds: ``replicas`` daemons running side by side (one of them, at
+random, is the one killed), writers that share products (each change reads
+and bumps the product's quantity in a side table inside its REPEATABLE READ
+transaction, so concurrent writers of one product conflict and retry, as Odoo
+does), and an ``Outage``: one shop answers 503 to everything for longer than
+the old retry budget, then comes back.
+
 Quantities carry the commit order: every product's committed quantity
 sequence is strictly increasing (each change adds 1-3), so a shop history
 that ever goes down applied an older value after a newer one, and a value
@@ -49,6 +56,20 @@ class ChaosConfig:
     lease_seconds: int = 3
     settle_timeout: float = 120.0
     seed: int = 20251122
+    replicas: int = 2                # daemons running at once
+    shared_products: bool = True     # every writer may change every product
+
+
+@dataclasses.dataclass
+class Outage:
+    """One shop down as a whole from ``at`` (fraction of the write phase) for ``seconds``."""
+    begin: object                    # callable: the shop starts failing every call
+    end: object                      # callable: the shop is back (its usual chaos faults)
+    at: float = 0.3
+    seconds: float = 25.0
+    calls: object = None             # callable -> epoch seconds of the calls the shop served
+    started: float = 0.0             # filled in: epoch seconds
+    ended: float = 0.0
 
 
 @dataclasses.dataclass
@@ -68,6 +89,8 @@ class ChaosResult:
     outbox_states: dict = dataclasses.field(default_factory=dict)
     extra_attempts: int = 0
     logs: list = dataclasses.field(default_factory=list)
+    outage_calls: int = -1           # calls the downed shop served during its outage (-1: no outage)
+    outage_seconds: float = 0.0
 
 
 class _Writer(threading.Thread):
@@ -76,7 +99,6 @@ class _Writer(threading.Thread):
         self.dsn, self.shops, self.products = dsn, shops, products
         self.n_changes, self.deadline_s, self.cfg, self.rng = n_changes, deadline_s, cfg, rng
         self.result, self.lock, self.gate, self.errors = result, lock, gate, errors
-        self.qty = {sku: 0 for _, sku in products}
         self.reconnect = False
 
     def connect(self):
@@ -96,18 +118,20 @@ class _Writer(threading.Thread):
         started = time.monotonic()
         while done < self.n_changes:
             k = min(self.rng.randint(1, self.cfg.max_per_tx), self.n_changes - done)
-            picked = self.rng.sample(self.products, k)
-            new = {sku: self.qty[sku] + self.rng.randint(1, 3) for _, sku in picked}
-            rows = [r for shop in self.shops for r in shop.rows([(pid, sku, new[sku]) for pid, sku in picked])]
-            cids, pids, skus, locs, qtys = outbox._arrays(rows)
+            picked = sorted(self.rng.sample(self.products, k))
+            deltas = {sku: self.rng.randint(1, 3) for _, sku in picked}
             with self.gate:
                 if self.reconnect:
                     conn.close()
                     conn = self.connect()
                     self.reconnect = False
-                for attempt in range(50):
+                for attempt in range(200):
                     try:
                         with conn.cursor() as cur:
+                            new = self._bump(cur, picked, deltas)
+                            rows = [r for shop in self.shops
+                                    for r in shop.rows([(pid, sku, new[sku]) for pid, sku in picked])]
+                            cids, pids, skus, locs, qtys = outbox._arrays(rows)
                             cur.execute(ENQUEUE, (cids, pids, skus, locs, [Decimal(q) for q in qtys], "quant"))
                         conn.commit()
                         break
@@ -117,7 +141,6 @@ class _Writer(threading.Thread):
                             self.result.serialization_retries += 1
                 else:
                     raise RuntimeError("enqueue kept failing with serialization errors")
-            self.qty.update(new)
             with self.lock:
                 for sku, q in new.items():
                     self.result.committed[sku].append(q)
@@ -130,6 +153,15 @@ class _Writer(threading.Thread):
                 time.sleep(ahead)
         conn.close()
 
+    def _bump(self, cur, picked, deltas):
+        """The products' new quantities, read and bumped inside the transaction (a
+        writer sharing the product commits first or this one retries)."""
+        cur.execute("UPDATE chaos_qty AS q SET qty = q.qty + d.delta FROM unnest(%s::integer[], %s::integer[]) "
+                    "AS d(pid, delta) WHERE q.product_id = d.pid RETURNING q.product_id, q.qty",
+                    ([pid for pid, _ in picked], [deltas[sku] for _, sku in picked]))
+        by_pid = dict(cur.fetchall())
+        return {sku: by_pid[pid] for pid, sku in picked}
+
 
 def _fresh_counts(dsn):
     conn = psycopg2.connect(dsn)
@@ -139,7 +171,27 @@ def _fresh_counts(dsn):
         conn.close()
 
 
-def run_chaos(*, db, pg_cluster, sidecar, shops, cfg: ChaosConfig, log=print) -> ChaosResult:
+def _schedule_outage(outage: Outage, t0: float, write_seconds: float, log):
+    def begin():
+        outage.begin()
+        outage.started = time.time()
+        log(f"chaos: shop outage begins at t={time.monotonic() - t0:.1f}s for {outage.seconds:.0f}s")
+        end_timer = threading.Timer(outage.seconds, end)
+        end_timer.daemon = True
+        end_timer.start()
+
+    def end():
+        outage.end()
+        outage.ended = time.time()
+        log(f"chaos: shop outage ends at t={time.monotonic() - t0:.1f}s")
+
+    timer = threading.Timer(write_seconds * outage.at, begin)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def run_chaos(*, db, pg_cluster, sidecar, shops, cfg: ChaosConfig, log=print, outage: Outage | None = None) -> ChaosResult:
     """Runs the scenario; returns the figures. ``shops`` are ShopViews whose
     channels already exist and whose SKUs are ``CH-00001`` … (same in all shops)."""
     rng = random.Random(cfg.seed)
@@ -150,17 +202,25 @@ def run_chaos(*, db, pg_cluster, sidecar, shops, cfg: ChaosConfig, log=print) ->
     errors: list = []
     args = ["--lease-seconds", str(cfg.lease_seconds), "--poll-interval", "1", "--reload-interval", "5"]
 
-    procs = [sidecar.start(*args, name="chaos")]
+    db.query("CREATE TABLE chaos_qty (product_id integer PRIMARY KEY, qty integer NOT NULL DEFAULT 0)")
+    db.query("INSERT INTO chaos_qty (product_id) SELECT generate_series(1, %s)", (len(products),))
+    if not db.conn.autocommit:
+        db.conn.commit()
+    lanes = [[sidecar.start(*args, name=f"chaos-{lane}")] for lane in range(cfg.replicas)]
+    procs = []  # every process, in start order
+    for lane in lanes:
+        procs.extend(lane)
     gates = [threading.Lock() for _ in range(cfg.writers)]
     writers = []
     for w in range(cfg.writers):
-        mine = products[w::cfg.writers]
+        mine = products if cfg.shared_products else products[w::cfg.writers]
         n = cfg.changes // cfg.writers + (1 if w < cfg.changes % cfg.writers else 0)
         writers.append(_Writer(db.dsn, shops, mine, n, cfg.write_seconds, cfg, random.Random(cfg.seed + w + 1),
                                result, lock, gates[w], errors))
     t0 = time.monotonic()
     for w in writers:
         w.start()
+    outage_timer = _schedule_outage(outage, t0, cfg.write_seconds, log) if outage else None
 
     # The chaos: SIGKILL + restart every few seconds, one PostgreSQL restart.
     restart_at = t0 + cfg.write_seconds * cfg.pg_restart_at if cfg.pg_restart_at is not None else None
@@ -191,11 +251,13 @@ def run_chaos(*, db, pg_cluster, sidecar, shops, cfg: ChaosConfig, log=print) ->
             in_flight = _fresh_counts(db.dsn).get("in_flight", 0)
         except psycopg2.Error:
             in_flight = 0
-        procs[-1].kill(signal.SIGKILL)
-        procs[-1].wait(10)
+        lane = rng.randrange(len(lanes))  # one replica dies, the other keeps working
+        lanes[lane][-1].kill(signal.SIGKILL)
+        lanes[lane][-1].wait(10)
         result.kills += 1
         result.kills_mid_push += 1 if in_flight else 0
-        procs.append(sidecar.start(*args, name="chaos"))
+        lanes[lane].append(sidecar.start(*args, name=f"chaos-{lane}"))
+        procs.append(lanes[lane][-1])
     if restart_at is not None:  # a short run ended before its restart was due
         restart_pg()
     for w in writers:
@@ -207,7 +269,11 @@ def run_chaos(*, db, pg_cluster, sidecar, shops, cfg: ChaosConfig, log=print) ->
     log(f"chaos: {result.changes} changes in {result.transactions} transactions written in "
         f"{result.write_seconds:.1f}s; {result.kills} kills; waiting for the outbox to drain")
 
-    # Convergence: the last sidecar keeps running (faults stay on).
+    if outage_timer is not None:  # a short run: the outage still begins and ends before the settle
+        outage_timer.join()
+        while not outage.ended:
+            time.sleep(0.2)
+    # Convergence: the last sidecars keep running (faults stay on).
     deadline = t_last + cfg.settle_timeout
     while True:
         c = _fresh_counts(db.dsn)
@@ -217,7 +283,12 @@ def run_chaos(*, db, pg_cluster, sidecar, shops, cfg: ChaosConfig, log=print) ->
             raise AssertionError(f"the outbox did not drain within {cfg.settle_timeout}s after the last commit: {c}")
         time.sleep(0.2)
     result.convergence_seconds = time.monotonic() - t_last
-    assert procs[-1].stop() == 0, procs[-1].log()[-3000:]
+    for lane in lanes:
+        assert lane[-1].stop() == 0, lane[-1].log()[-3000:]
+    if outage is not None:
+        result.outage_seconds = outage.ended - outage.started
+        if outage.calls:
+            result.outage_calls = sum(1 for t in outage.calls() if outage.started <= t <= outage.ended)
 
     conn = psycopg2.connect(db.dsn)
     try:
@@ -244,7 +315,7 @@ def verify(result: ChaosResult, shops) -> dict:
         hist = shop.histories()
         applied[shop.kind] = sum(len(v) for v in hist.values())
         for sku, seq in result.committed.items():
-            want = seq[-1] if seq else 0
+            want = max(seq) if seq else 0  # writers sharing a product may record commits out of order
             if levels.get(sku) != want:
                 problems.append(f"{shop.kind} {sku}: level {levels.get(sku)} != last committed {want}")
             h = hist.get(sku, [])

@@ -18,14 +18,14 @@ ENQUEUE = ("SELECT stock_relay_enqueue(%s::integer[], %s::integer[], %s::varchar
 
 def add_channel(conn, *, name="Shop", channel_type="shopify", base_url="https://127.0.0.1:1", api_version=None,
                 credentials=None, settings=None, batch_size=None, max_attempts=10, timeout_ms=5000, enabled=True,
-                tls_verify=True) -> int:
+                tls_verify=True, retry_window_hours=24) -> int:
     with conn.cursor() as cur:
         cur.execute(
             "INSERT INTO stock_relay_channel (name, channel_type, enabled, base_url, api_version, credentials, "
-            "settings, batch_size, max_attempts, timeout_ms, tls_verify) "
-            "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s) RETURNING id",
+            "settings, batch_size, max_attempts, timeout_ms, tls_verify, retry_window_hours) "
+            "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s, %s) RETURNING id",
             (name, channel_type, enabled, base_url, api_version, json.dumps(credentials or {}),
-             json.dumps(settings or {}), batch_size, max_attempts, timeout_ms, tls_verify))
+             json.dumps(settings or {}), batch_size, max_attempts, timeout_ms, tls_verify, retry_window_hours))
         cid = cur.fetchone()[0]
     if not conn.autocommit:
         conn.commit()

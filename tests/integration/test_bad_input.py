@@ -169,7 +169,9 @@ def test_answers_of_the_wrong_shape_are_errors_not_successes(db, sidecar, make_s
         # The answer did not confirm the write: never marked done on its say-so.
         assert all(r["state"] != "done" for r in rows), (rows, outs[-1])
         assert all(r["last_error"] for r in rows), rows
-        db.query("UPDATE stock_relay_outbox SET next_attempt_at = now() AT TIME ZONE 'UTC'")
+        # Due now, and older than the retry window: the next failure may be the last.
+        db.query("UPDATE stock_relay_outbox SET next_attempt_at = now() AT TIME ZONE 'UTC', "
+                 "enqueued_at = enqueued_at - interval '2 days'")
     rows = outbox.rows(db.conn)
     assert all(r["state"] == "failed" and r["attempts"] == 3 for r in rows), rows
     # Nothing crashed; once the shop answers properly, a replay lands.

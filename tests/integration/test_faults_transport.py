@@ -1,7 +1,8 @@
 """Shop-side faults, per channel type, through the real stockrelayd: a
 transient fault (5xx, timeout, dropped connection, garbage, truncated JSON,
 429 with Retry-After) is retried with backoff and the row lands; a shop that
-keeps failing dead-letters the row after max_attempts with the last error,
+keeps failing (while it still answers connection tests: a row-level failure)
+dead-letters the row after max_attempts and the retry window with the last error,
 and ``stockrelayd retry --failed`` replays it; a permanent refusal fails the
 row at once.
 
@@ -64,14 +65,15 @@ def test_a_transient_fault_is_retried_and_the_row_lands(make_shop, sidecar, db, 
 
 @pytest.mark.parametrize("kind", ["woocommerce", "medusa"])
 def test_a_shop_that_keeps_failing_dead_letters_with_backoff_then_retry_replays(make_shop, sidecar, db, kind):
-    shop = make_shop(kind, ["D"], channel_kw={"max_attempts": 3})
+    shop = make_shop(kind, ["D"], channel_kw={"max_attempts": 3, "retry_window_hours": 0.0005})  # 1.8 s
     shop.push_faults([{"action": "status", "status": 502}])
     proc = sidecar.start("--poll-interval", "0.2")
     enqueue(db, shop, [(1, shop.skus[0], 5)])
     outbox.wait_until(lambda: outbox.counts(db.conn) == {"failed": 1}, timeout=30, message="the row to dead-letter")
     row = outbox.rows(db.conn)[0]
-    assert row["attempts"] == 3 and row["error_code"] == "transient"
-    assert "gave up after 3 attempts" in row["last_error"] and "502" in row["last_error"], row["last_error"]
+    assert row["attempts"] >= 3 and row["error_code"] == "transient"
+    assert f"gave up after {row['attempts']} attempts" in row["last_error"] and "502" in row["last_error"], row
+
     assert row["last_http_status"] == 502
     # Exponential backoff: retry 1 waits 0.25-0.5 s, retry 2 waits 0.5-1 s.
     pushes = [t for t, _ in shop.push_requests()]

@@ -58,22 +58,8 @@ def test_channels_added_changed_and_disabled_while_running(shop_factory, sidecar
     assert proc.stop() == 0
 
 
-def test_bad_credentials_fail_rows_at_once_and_fixing_the_channel_replays_them(shop_factory, sidecar, db):
-    shop = shop_factory(skus=["AUTH-1"], channel_kw={"credentials": {"access_token": "shpat_revoked_token_1234"}})
-    proc = sidecar.start("--poll-interval", "0.5", "--reload-interval", "1")
-    shop.enqueue([(1, "AUTH-1", "Main", 6)])
-    outbox.wait_until(lambda: (outbox.rows(db.conn) or [{}])[0].get("error_code") == "auth", timeout=15,
-                      message="the auth refusal recorded on the row")
-    row = outbox.rows(db.conn)[0]
-    assert row["state"] == "failed" and row["attempts"] == 1  # a permanent error: no retry storm against the shop
-    assert "refused the access token" in row["last_error"]
-    assert "pausing" in proc.log()
-    assert "shpat_revoked_token_1234" not in proc.log()
-    # The operator fixes the token in Odoo: the worker restarts and the row lands.
-    outbox.update_channel(db.conn, shop.channel_id, credentials={"access_token": shop.emu.token})
-    outbox.wait_until(lambda: shop.available("AUTH-1") == 6, timeout=20, message="the push after the fix")
-    assert proc.stop() == 0
-    assert outbox.counts(db.conn) == {"done": 1, "superseded": 1}  # the failed row lives on in its replay
+# Bad credentials: rows are held, never failed, and heal by themselves; see
+# test_channel_health.py (test_refused_credentials_hold_rows_and_a_rotated_token_heals_without_a_button).
 
 
 def test_two_replicas_share_the_work_without_regressions(shop_factory, sidecar, db):

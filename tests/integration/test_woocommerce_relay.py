@@ -244,13 +244,14 @@ def test_bad_credentials_fail_rows_with_auth_and_check_says_so(woo_shop, sidecar
     shop.enqueue([(1, "A-1", 5)])
     d = sidecar.drain_once()
     row = outbox.rows(db.conn)[0]
-    assert row["state"] == "failed" and row["error_code"] == "auth", row
+    # Held, not failed: the refusal concerns the channel, not the row.
+    assert row["state"] == "pending" and row["error_code"] == "auth" and row["attempts"] == 0, row
+    assert "down or refused; its rows stay pending" in d.stdout, d.stdout
     assert shop.history("A-1") == []
     assert wrong not in r.stdout + r.stderr + d.stdout + d.stderr + (row["last_error"] or "")
     # Fixing the credentials is all it takes.
     outbox.update_channel(db.conn, shop.channel_id,
                           credentials={k: KEY[k] for k in ("consumer_key", "consumer_secret")})
-    assert sidecar.retry_failed().returncode == 0  # what `run` does by itself when the channel changes
     sidecar.drain_once()
     assert shop.stock("A-1") == 5
 

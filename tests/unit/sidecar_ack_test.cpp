@@ -42,11 +42,26 @@ TEST(SidecarAck, TransientRetriesWithGrowingBackoff) {
     EXPECT_NE(first.message.find("HTTP 503"), std::string::npos);
 }
 
-TEST(SidecarAck, TransientFailsAtMaxAttempts) {
-    auto d = run(make_error(ErrorCode::transient, "timeout"), 3, 3);
+TEST(SidecarAck, TransientFailsOnlyPastMaxAttemptsAndTheRetryWindow) {
+    std::mt19937_64 rng(42);
+    AckInput in;
+    in.error = make_error(ErrorCode::transient, "timeout");
+    in.attempts = 3;
+    in.max_attempts = 3;
+    in.retry_window = std::chrono::hours{24};
+    in.age = std::chrono::hours{2};
+    // Out of attempts but inside the window: keeps retrying with backoff.
+    auto inside = decide(in, BackoffPolicy{}, rng);
+    EXPECT_EQ(inside.verdict, Verdict::retry);
+    EXPECT_FALSE(inside.refund_attempt);
+    in.age = std::chrono::hours{25};
+    auto d = decide(in, BackoffPolicy{}, rng);
     EXPECT_EQ(d.verdict, Verdict::fail);
     EXPECT_EQ(d.error_code, "transient");
-    EXPECT_NE(d.message.find("gave up after 3 attempts: timeout"), std::string::npos);
+    EXPECT_NE(d.message.find("gave up after 3 attempts over 25.0 h: timeout"), std::string::npos) << d.message;
+    // Past the window but with attempts left: still retries.
+    in.attempts = 2;
+    EXPECT_EQ(decide(in, BackoffPolicy{}, rng).verdict, Verdict::retry);
 }
 
 TEST(SidecarAck, ThrottledRetriesHonourRetryAfterAndDoNotCount) {
@@ -74,15 +89,27 @@ TEST(SidecarAck, PermanentErrorsFailWithTheirCode) {
     }
 }
 
-TEST(SidecarAck, AuthAndConfigFailTheRowAtOnceAndPauseTheChannel) {
+TEST(SidecarAck, AuthAndConfigHoldTheRowWithoutSpendingAnAttempt) {
     for (auto code : {ErrorCode::auth, ErrorCode::config}) {
-        auto d = run(make_error(code, "Invalid API key or access token", 401), 1, 10);
-        EXPECT_EQ(d.verdict, Verdict::fail);
-        EXPECT_EQ(d.error_code, to_string(code));
-        EXPECT_EQ(final_state(d.verdict, false), "failed");
+        auto d = run(make_error(code, "Invalid API key or access token", 401), 10, 10);
+        EXPECT_EQ(d.verdict, Verdict::release);
+        EXPECT_TRUE(d.refund_attempt);
         EXPECT_TRUE(d.pause_channel);
-        EXPECT_GE(d.delay, milliseconds{30'000});
+        EXPECT_EQ(d.error_code, to_string(code));
+        EXPECT_EQ(final_state(d.verdict, false), "pending");
+        EXPECT_NE(d.message.find("held while the shop refuses this channel: Invalid API key"), std::string::npos)
+            << d.message;
     }
+}
+
+TEST(SidecarAck, HoldKeepsTheReasonOnce) {
+    auto d = run(make_error(ErrorCode::transient, "HTTP 503", 503), 4, 3);
+    hold(d, "held while the shop is unreachable");
+    hold(d, "held while the shop is unreachable");
+    EXPECT_EQ(d.verdict, Verdict::release);
+    EXPECT_TRUE(d.refund_attempt);
+    EXPECT_EQ(d.delay, milliseconds{0});
+    EXPECT_EQ(d.message, "held while the shop is unreachable: HTTP 503 (HTTP 503)");
 }
 
 TEST(SidecarAck, ANewerPendingRowSupersedesARetry) {

@@ -52,6 +52,7 @@ Result<Config> Config::from_json(const nlohmann::json& row) {
     if (auto e = read(row, "batch_size", c.batch_size)) return *e;
     if (auto e = read(row, "max_attempts", c.max_attempts)) return *e;
     if (auto e = read(row, "timeout_ms", timeout_ms)) return *e;
+    if (auto e = read(row, "retry_window_hours", c.retry_window_hours)) return *e;
     if (auto e = read(row, "tls_verify", c.tls_verify)) return *e;
     if (auto e = read(row, "sku_cache_max_age_seconds", cache_age)) return *e;
     if (auto it = row.find("credentials"); it != row.end() && !it->is_null()) {
@@ -74,6 +75,7 @@ Result<Config> Config::from_json(const nlohmann::json& row) {
         return bad_field("channel_type", fmt::format("'{}' is unknown (expected shopify, woocommerce or medusa)", c.type));
     if (c.batch_size < 0) return bad_field("batch_size", "must be positive");
     if (c.max_attempts <= 0) return bad_field("max_attempts", "must be positive");
+    if (!(c.retry_window_hours > 0)) return bad_field("retry_window_hours", "must be positive");
     if (timeout_ms <= 0 || timeout_ms > 10 * 60 * 1000) return bad_field("timeout_ms", "must be between 1 and 600000");
     c.timeout = std::chrono::milliseconds{timeout_ms};
     if (cache_age < 0) return bad_field("sku_cache_max_age_seconds", "must be 0 or more");

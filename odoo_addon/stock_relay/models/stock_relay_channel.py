@@ -74,6 +74,12 @@ class StockRelayChannel(models.Model):
     max_attempts = fields.Integer(required=True, default=10,
                                   help="A row that failed transiently this many times is marked failed.")
     timeout_ms = fields.Integer(string="Timeout (ms)", required=True, default=15000)
+    # contract v2 (issue 10): how long a transiently failing row keeps retrying
+    retry_window_hours = fields.Float(string="Retry Window (h)", required=True, default=24.0,
+                                      help="A row that keeps failing transiently while the rest of the channel works "
+                                           "retries with backoff this long (and at least Max Attempts times) before "
+                                           "it is marked failed. Rows are never failed while the whole shop is down "
+                                           "or refuses the credentials: they wait and land when it answers again.")
     tls_verify = fields.Boolean(string="Verify TLS", default=True)
     # v2 (i10-channels): SKU cache revalidation
     sku_cache_max_age_seconds = fields.Integer(
@@ -108,6 +114,8 @@ class StockRelayChannel(models.Model):
     failed_count = fields.Integer(string="Failed", compute="_compute_stats")
     oldest_pending_age = fields.Char(string="Oldest Pending", compute="_compute_stats")
     last_success_at = fields.Datetime(string="Last Success", compute="_compute_stats")
+    # issue 10: what stockrelayd last saw of the shop as a whole (stock_relay_channel_state, written by the daemon)
+    relay_state = fields.Char(string="Shop State", compute="_compute_relay_state")
 
     def init(self):
         apply_contract(self.env.cr)
@@ -229,8 +237,23 @@ class StockRelayChannel(models.Model):
             channel.oldest_pending_age = _format_age(now - oldest) if oldest else False
             channel.last_success_at = last_done
 
+    def _compute_relay_state(self):
+        states = {}
+        if self.ids:
+            self.env.cr.execute(
+                "SELECT channel_id, state, since, reason FROM stock_relay_channel_state WHERE channel_id = ANY(%s)",
+                [list(self.ids)])
+            states = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        labels = {"down": _("Unreachable since %s UTC: %s"), "refused": _("Credentials refused since %s UTC: %s")}
+        for channel in self:
+            state, since, reason = states.get(channel.id, ("flowing", None, None))
+            if state in labels:
+                channel.relay_state = labels[state] % (since.strftime("%Y-%m-%d %H:%M"), reason or "")
+            else:
+                channel.relay_state = _("Flowing")
+
     # ------------------------------------------------------------ constraints
-    @api.constrains("safety_buffer", "quantity_cap", "batch_size", "timeout_ms", "max_attempts",
+    @api.constrains("safety_buffer", "quantity_cap", "batch_size", "timeout_ms", "max_attempts", "retry_window_hours",
                     "sku_cache_max_age_seconds")
     def _check_numbers(self):
         for channel in self:
@@ -240,8 +263,8 @@ class StockRelayChannel(models.Model):
                 raise ValidationError(_("The cap cannot be negative."))
             if channel.batch_size and channel.batch_size < 0:
                 raise ValidationError(_("The batch size must be positive."))
-            if channel.timeout_ms <= 0 or channel.max_attempts <= 0:
-                raise ValidationError(_("Timeout and maximum attempts must be positive."))
+            if channel.timeout_ms <= 0 or channel.max_attempts <= 0 or channel.retry_window_hours <= 0:
+                raise ValidationError(_("Timeout, maximum attempts and the retry window must be positive."))
             if channel.sku_cache_max_age_seconds < 0:
                 raise ValidationError(_("The SKU cache max age cannot be negative."))
 
@@ -258,6 +281,7 @@ class StockRelayChannel(models.Model):
             "credentials": rec.credentials or {},
             "settings": rec.settings or {},
             "max_attempts": rec.max_attempts,
+            "retry_window_hours": rec.retry_window_hours,
             "timeout_ms": rec.timeout_ms,
             "tls_verify": rec.tls_verify,
             "sku_cache_max_age_seconds": rec.sku_cache_max_age_seconds,

@@ -141,6 +141,18 @@ class TestChannel(StockRelayCase):
         self.assertTrue(self.channel.oldest_pending_age.startswith("2 h"), self.channel.oldest_pending_age)
         self.assertEqual(self.channel.last_success_at, fields.Datetime.to_datetime("2030-01-01 10:00:00"))
 
+    def test_shop_state_written_by_the_daemon_shows_on_the_channel(self):
+        # issue 10: stockrelayd writes stock_relay_channel_state; the form shows it.
+        self.assertEqual(self.channel.relay_state, "Flowing")
+        self.assertEqual(self.channel._native_config()["retry_window_hours"], 24.0)
+        self.env.cr.execute(
+            "INSERT INTO stock_relay_channel_state (channel_id, state, since, reason, error_code) "
+            "VALUES (%s, 'refused', '2030-01-01 14:02:00', 'auth: Shopify refused the access token (HTTP 401)', 'auth')",
+            [self.channel.id])
+        self.channel.invalidate_recordset(["relay_state"])
+        self.assertEqual(self.channel.relay_state,
+                         "Credentials refused since 2030-01-01 14:02 UTC: auth: Shopify refused the access token (HTTP 401)")
+
     def test_purge_cron_keeps_recent_and_unfinished_rows(self):
         self.env["ir.config_parameter"].sudo().set_param("stock_relay.retention_days", 7)
         self.set_stock(self.product, 1)

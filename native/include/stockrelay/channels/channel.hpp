@@ -30,6 +30,7 @@ struct Config {
     nlohmann::json settings = nlohmann::json::object();
     int batch_size = 0;       // 0 = the channel type's default
     int max_attempts = 10;
+    double retry_window_hours = 24;  // a transiently failing row retries this long before it fails
     std::chrono::milliseconds timeout{15000};
     bool tls_verify = true;
     // How long a cached SKU resolution is trusted before the next push looks it up again.
