@@ -252,7 +252,8 @@ def test_odoo_to_shopify(odoo, shop, ca, sidecar, work):
     delivery(odoo, wh, products["E2E-2"], 1, validate=False)   # reserved only: 4 - 1 -> 3
 
     pending = odoo.x("stock.relay.outbox", "search_count", [("channel_id", "=", channel), ("state", "=", "pending")])
-    assert pending == 5, "one coalesced row per (SKU, shop location) touched; none for the product without SKU"
+    assert pending == 8, "mapping a shop location publishes every relayed product there: one coalesced row " \
+                         "per (SKU, shop location); none for the product without SKU"
 
     r = sidecar.drain_once()
     print(r.stdout)
@@ -265,7 +266,8 @@ def test_odoo_to_shopify(odoo, shop, ca, sidecar, work):
     expected = {(sku, name): sellable(odoo, products[sku], loc) for sku, name, loc in touched}
     assert got == expected
     assert expected[("E2E-1", "Main")] == 7 and expected[("E2E-2", "Main")] == 3
-    assert state["E2E-1"][gid["Outlet"]] == 99, "untouched keys are left alone until a full sync"
+    assert state["E2E-1"][gid["Outlet"]] == 0, "mapping the Outlet published what Odoo has there (nothing)"
+    assert state["E2E-3"][gid["Main"]] == 0
 
     # Preview: Odoo's explanation of the number, next to what the shop now has.
     preview = odoo.x("stock.relay.preview", "create", {"channel_id": channel, "product_id": products["E2E-1"]})
@@ -279,17 +281,18 @@ def test_odoo_to_shopify(odoo, shop, ca, sidecar, work):
     assert stats["pending_count"] == 0 and stats["last_success_at"]
     failed = odoo.x("stock.relay.outbox", "search_read", [("channel_id", "=", channel), ("state", "=", "failed")],
                     fields=["sku", "error_code", "last_error"])
-    assert [(f["sku"], f["error_code"]) for f in failed] == [("E2E-MISSING", "sku_not_found")], failed
-    assert stats["failed_count"] == 1
+    assert [(f["sku"], f["error_code"]) for f in failed] == [("E2E-MISSING", "sku_not_found")] * 2, failed
+    assert stats["failed_count"] == 2, "one failed row per shop location"
     unmatched = odoo.x("stock.relay.unmatched", "search_read", [], fields=["product_id", "reason"])
     reasons = {u["product_id"][0]: u["reason"] for u in unmatched}
     assert reasons.get(nosku) == "no_sku" and reasons.get(products["E2E-MISSING"]) == "sku_not_found"
 
     # The shop gets the SKU; Retry (mass action) re-queues the failed row.
-    shop.seed(products=[{"title": "Late", "variants": [{"sku": "E2E-MISSING", "levels": {"Main": 50}}]}])
+    shop.seed(products=[{"title": "Late", "variants": [{"sku": "E2E-MISSING", "levels": {"Main": 50, "Outlet": 50}}]}])
     odoo.x("stock.relay.outbox", "action_retry", [f["id"] for f in failed])
     sidecar.drain_once()
     assert shop.state()["available"]["E2E-MISSING"][gid["Main"]] == 1
+    assert shop.state()["available"]["E2E-MISSING"][gid["Outlet"]] == 0
     assert odoo.x("stock.relay.channel", "read", [channel], ["failed_count"])[0]["failed_count"] == 0
     # A safety buffer and a full resync, then the live daemon (NOTIFY path).
     odoo.x("stock.relay.channel", "write", [channel], {"safety_buffer": 1})
