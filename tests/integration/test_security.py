@@ -247,7 +247,7 @@ def test_sidecar_role_names_the_right_its_dsn_lacks(pg_cluster, db, sidecar_role
     try:
         db.query(f'ALTER DATABASE "{db.name}" OWNER TO "{owner}"')  # Odoo's user owns its database
         for table in ("stock_relay_schema_version", "stock_relay_channel", "stock_relay_outbox",
-                      "stock_relay_product_clock", "stock_relay_sku_cache"):
+                      "stock_relay_product_clock", "stock_relay_sku_cache", "stock_relay_channel_state"):
             db.query(f'ALTER TABLE {table} OWNER TO "{owner}"')
         db.query(f'ALTER SEQUENCE stock_relay_outbox_version_seq OWNER TO "{owner}"')
         owner_dsn = f"host=127.0.0.1 port={pg_cluster.port} user={owner} dbname={db.name}"
