@@ -93,7 +93,7 @@ def make_woo_shop(db, emu, test_ca=None, *, channel_kw=None, **kw):
     settings = {"ca_file": test_ca["ca"]} if test_ca else {}
     fields = dict(name="Woo shop", channel_type="woocommerce", base_url=emu.base_url,
                   credentials={k: KEY[k] for k in ("consumer_key", "consumer_secret")}, settings=settings,
-                  timeout_ms=5000)
+                  timeout_ms=getattr(emu, "request_timeout_ms", 5000))
     fields.update(channel_kw or {})
     cid = outbox.add_channel(db.conn, **fields)
     return WooShop(db, emu, ids, cid)
