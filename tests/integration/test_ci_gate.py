@@ -18,7 +18,17 @@ GET_TREE = ("git clone --mirror https://github.com/Disassembling-Odoo/core.git",
                          ids=["ci-run", "scripts-test", "odoo-test"])
 def test_ci_fails_without_the_odoo_tree_and_prints_how_to_get_it(command):
     env = dict(os.environ, CI="true", ODOO_SRC="/nonexistent/odoo-18.0")
-    r = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    # The reports of the run this test is part of must survive (a gate that
+    # cleaned build/test-reports first deleted the running suite's ctest.xml).
+    reports = REPO / "build" / "test-reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    sentinel = reports / f"gate-sentinel-{os.getpid()}.xml"
+    sentinel.write_text("<testsuite/>")
+    try:
+        r = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+        assert sentinel.exists(), "the failing gate deleted the test reports of the run in progress"
+    finally:
+        sentinel.unlink(missing_ok=True)
     assert r.returncode != 0, r.stdout + r.stderr
     for line in GET_TREE:
         assert line in r.stderr, r.stderr
