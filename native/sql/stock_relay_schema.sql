@@ -1,4 +1,4 @@
--- stockrelay outbox contract, schema version 2.
+-- stockrelay outbox contract, schema version 3.
 --
 -- The one definition of the interface between the Odoo addon (which writes
 -- outbox rows inside the user's transaction) and stockrelayd (which drains
@@ -492,5 +492,208 @@ CREATE TABLE IF NOT EXISTS stock_relay_channel_state (
 );
 -- ==== end of v2, issue 10 ====
 
-INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 2)
+-- ===========================================================================
+-- v3: the closed loop. Two new flows share the outbox's habits (a request or
+-- event is a row; NOTIFY wakes the reader; SKIP LOCKED and leases keep
+-- replicas from doing one thing twice).
+-- ===========================================================================
+
+-- ---- v3 [wake Odoo] --------------------------------------------------------
+-- Odoo works on inbox rows and reconcile snapshots in its own scheduled
+-- actions. stock_relay_wake_odoo(xmlid) schedules the ir.cron named by its
+-- XML id (e.g. 'stock_relay_sale.ir_cron_stock_relay_inbox') to run now, the
+-- way Odoo's own ir.cron._trigger() does: a row in ir_cron_trigger. It is a
+-- no-op (returns false) when Odoo's tables or that cron do not exist (a
+-- daemon-only database, the module not installed). SECURITY DEFINER so the
+-- daemon's role needs no right on Odoo's tables. Odoo's cron workers LISTEN
+-- on channel 'cron_trigger' in the *postgres* maintenance database (payload:
+-- the database name); a NOTIFY from inside the Odoo database does not reach
+-- them, so the writer also sends `NOTIFY cron_trigger, '<dbname>'` on a
+-- connection to the postgres database after committing; without it the
+-- trigger row is still picked up at the cron workers' next poll (<= 60 s).
+CREATE OR REPLACE FUNCTION stock_relay_wake_odoo(p_xmlid varchar) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    cron integer;
+BEGIN
+    IF to_regclass('ir_cron_trigger') IS NULL OR to_regclass('ir_model_data') IS NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT res_id FROM ir_model_data WHERE model = ''ir.cron'' AND module = $1 AND name = $2'
+       INTO cron USING split_part(p_xmlid, '.', 1), split_part(p_xmlid, '.', 2);
+    IF cron IS NULL THEN
+        RETURN false;
+    END IF;
+    -- One waiting trigger is enough: do not pile up a row per event.
+    EXECUTE 'INSERT INTO ir_cron_trigger (cron_id, call_at, create_date, write_date)
+             SELECT $1, (now() AT TIME ZONE ''UTC''), (now() AT TIME ZONE ''UTC''), (now() AT TIME ZONE ''UTC'')
+              WHERE NOT EXISTS (SELECT 1 FROM ir_cron_trigger
+                                 WHERE cron_id = $1 AND call_at <= (now() AT TIME ZONE ''UTC''))'
+       USING cron;
+    RETURN true;
+END $$;
+-- ---- end v3 [wake Odoo] ----------------------------------------------------
+
+-- ---- v3 [reconcile] (issue 11) ---------------------------------------------
+-- Healing pushes carry trigger 'reconcile' (a bulk priority, see
+-- stock_relay_trigger_priority).
+ALTER TABLE stock_relay_outbox DROP CONSTRAINT IF EXISTS stock_relay_outbox_trigger_check;
+ALTER TABLE stock_relay_outbox ADD CONSTRAINT stock_relay_outbox_trigger_check
+    CHECK (trigger IN ('quant', 'picking', 'full_sync', 'manual_retry', 'manual',
+                       'channel', 'mapping', 'product', 'archive', 'location', 'bom',
+                       'reconcile'));
+
+-- Heal drift automatically after each reconcile of this channel (Odoo reads it).
+ALTER TABLE stock_relay_channel ADD COLUMN IF NOT EXISTS reconcile_auto_heal boolean NOT NULL DEFAULT false;
+
+-- One reconcile run of one channel. Life cycle:
+--   pending (requested by Odoo's button or cron, or `stockrelayd reconcile`)
+--   -> reading (a daemon holds the lease and reads the shop into
+--      stock_relay_snapshot; `cursor` is its resume point)
+--   -> read (snapshot complete; the daemon calls
+--      stock_relay_wake_odoo('stock_relay.ir_cron_stock_relay_reconcile'))
+--   -> done (Odoo compared it and wrote the report; healed keys enqueued with
+--      trigger 'reconcile' when heal is set) | failed (error_code/last_error
+--      say why; a new request reruns it) | cancelled.
+-- `started_at` is when the daemon began reading: a key with an outbox row
+-- enqueued, in flight or landed after it is moving, not drift.
+CREATE TABLE IF NOT EXISTS stock_relay_reconcile (
+    id             bigserial PRIMARY KEY,
+    channel_id     integer NOT NULL REFERENCES stock_relay_channel (id) ON DELETE CASCADE,
+    heal           boolean NOT NULL DEFAULT false,
+    requested_by   varchar NOT NULL DEFAULT 'odoo',
+    state          varchar NOT NULL DEFAULT 'pending'
+                   CHECK (state IN ('pending', 'reading', 'read', 'done', 'failed', 'cancelled')),
+    requested_at   timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+    started_at     timestamp,
+    read_at        timestamp,
+    done_at        timestamp,
+    lease_until    timestamp,
+    leased_by      varchar,
+    attempts       integer NOT NULL DEFAULT 0,
+    cursor         jsonb,
+    method         varchar,          -- how the shop was read: 'bulk', 'paginated', ...
+    items_read     integer NOT NULL DEFAULT 0,
+    malformed      integer NOT NULL DEFAULT 0,
+    api_calls      integer NOT NULL DEFAULT 0,
+    cost_points    integer NOT NULL DEFAULT 0,
+    error_code     varchar,
+    last_error     text,
+    -- Written by Odoo when it compares:
+    items_compared integer,
+    drift_found    integer,
+    healed         integer
+);
+-- At most one unfinished run per channel: a second request while one is
+-- pending or reading is the same request.
+CREATE UNIQUE INDEX IF NOT EXISTS stock_relay_reconcile_open
+    ON stock_relay_reconcile (channel_id) WHERE state IN ('pending', 'reading');
+CREATE INDEX IF NOT EXISTS stock_relay_reconcile_channel ON stock_relay_reconcile (channel_id, id);
+
+-- What the shop held, one row per (shop item, shop location), written by the
+-- daemon while reading. `sku` NULL: the item has no SKU. `quantity` NULL: not
+-- known (untracked item, malformed answer: `problem` says what was wrong).
+CREATE TABLE IF NOT EXISTS stock_relay_snapshot (
+    reconcile_id  bigint  NOT NULL REFERENCES stock_relay_reconcile (id) ON DELETE CASCADE,
+    channel_id    integer NOT NULL,
+    remote_id     varchar NOT NULL,
+    parent_id     varchar NOT NULL DEFAULT '',
+    sku           varchar,
+    location_key  varchar NOT NULL DEFAULT '',
+    quantity      numeric,
+    tracked       boolean NOT NULL DEFAULT true,
+    problem       text,
+    seen_at       timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+    PRIMARY KEY (reconcile_id, remote_id, location_key)
+);
+CREATE INDEX IF NOT EXISTS stock_relay_snapshot_sku ON stock_relay_snapshot (reconcile_id, sku);
+
+CREATE OR REPLACE FUNCTION stock_relay_reconcile_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('stock_relay_reconcile', '');
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS stock_relay_reconcile_notify_ins ON stock_relay_reconcile;
+CREATE TRIGGER stock_relay_reconcile_notify_ins
+    AFTER INSERT ON stock_relay_reconcile
+    FOR EACH STATEMENT EXECUTE FUNCTION stock_relay_reconcile_notify();
+-- ---- end v3 [reconcile] ----------------------------------------------------
+
+-- ---- v3 [orders] (issue 12) ------------------------------------------------
+-- Orders in: off until the manager turns it on; the daemon polls each
+-- enabled channel every order_poll_seconds (and serves webhooks when its
+-- listener is on). Secrets for signatures live in `credentials`
+-- (shopify: client_secret; woocommerce: webhook_secret).
+ALTER TABLE stock_relay_channel ADD COLUMN IF NOT EXISTS orders_enabled boolean NOT NULL DEFAULT false;
+ALTER TABLE stock_relay_channel ADD COLUMN IF NOT EXISTS order_poll_seconds integer NOT NULL DEFAULT 120;
+ALTER TABLE stock_relay_channel DROP CONSTRAINT IF EXISTS stock_relay_channel_order_poll_seconds_check;
+ALTER TABLE stock_relay_channel ADD CONSTRAINT stock_relay_channel_order_poll_seconds_check
+    CHECK (order_poll_seconds > 0);
+
+-- One row per shop order event, written by the daemon (webhook or poll),
+-- turned into a sale order by Odoo. `event_key` identifies the event whatever
+-- path brought it: '<shop order id>@<order updated time, UTC, ISO 8601 to the
+-- second>' (a webhook and a poll of one update compute the same key; a
+-- re-delivery of one webhook too). `delivery_id` is the shop's delivery id
+-- when a webhook brought it (Shopify X-Shopify-Webhook-Id, WooCommerce
+-- X-WC-Webhook-Delivery-ID), kept for the log. Life cycle:
+--   pending -> processing (an Odoo worker holds it) -> done (odoo_model /
+--   odoo_id name what it became) | failed (error_code, last_error; Retry sets
+--   it pending again) | ignored (nothing to do: an older update of an order
+--   already processed, a topic not handled).
+-- `payload` is {"order": <normalized order>, "raw": <the shop's own JSON>}.
+-- The daemon normalizes every shop's order into one shape (its C++ core
+-- parses; Odoo decides every business number from it):
+--   {"id": "<shop order id>", "name": "#1001", "status": "open"|"cancelled",
+--    "financial_status": "paid"|"pending"|"refunded"|..., "currency": "EUR",
+--    "created_at": "...Z", "updated_at": "...Z", "email": "a@b.c",
+--    "customer": {"first_name", "last_name", "email", "phone"},
+--    "billing_address" / "shipping_address": {"name", "company", "street",
+--        "street2", "city", "zip", "state_code", "country_code", "phone"} | null,
+--    "lines": [{"id", "sku" (null when none), "name", "quantity": int,
+--        "unit_price": "12.50" (decimal string, before discounts and taxes),
+--        "discount": "2.50" (total for the line), "taxes": [{"name",
+--        "rate": "0.21", "amount": "2.10"}], "taxes_included": bool,
+--        "meta": [{"key", "value"}]}],
+--    "shipping": [{"name", "price": "4.95", "discount": "0", "taxes": [...]}],
+--    "totals": {"subtotal", "tax", "shipping", "discount", "total"}}
+-- Money is a decimal string in the order's currency, never a float.
+CREATE TABLE IF NOT EXISTS stock_relay_inbox (
+    id              bigserial PRIMARY KEY,
+    channel_id      integer NOT NULL REFERENCES stock_relay_channel (id) ON DELETE CASCADE,
+    shop_order_id   varchar NOT NULL,
+    shop_order_name varchar,
+    topic           varchar NOT NULL CHECK (topic IN ('order_created', 'order_updated', 'order_cancelled')),
+    event_key       varchar NOT NULL,
+    delivery_id     varchar,
+    shop_updated_at timestamp,
+    payload         jsonb   NOT NULL,
+    received_via    varchar NOT NULL CHECK (received_via IN ('webhook', 'poll', 'manual')),
+    received_at     timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+    state           varchar NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'processing', 'done', 'failed', 'ignored')),
+    attempts        integer NOT NULL DEFAULT 0,
+    error_code      varchar,
+    last_error      text,
+    processed_at    timestamp,
+    odoo_model      varchar,
+    odoo_id         integer,
+    UNIQUE (channel_id, event_key)
+);
+CREATE INDEX IF NOT EXISTS stock_relay_inbox_work ON stock_relay_inbox (received_at, id) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS stock_relay_inbox_order ON stock_relay_inbox (channel_id, shop_order_id, id);
+
+-- Where each channel's order polling resumes (daemon-written): the newest
+-- shop update time seen and the shop's own paging state.
+CREATE TABLE IF NOT EXISTS stock_relay_order_cursor (
+    channel_id  integer PRIMARY KEY REFERENCES stock_relay_channel (id) ON DELETE CASCADE,
+    updated_at  timestamp,
+    extra       jsonb NOT NULL DEFAULT '{}'::jsonb,
+    polled_at   timestamp,
+    error_code  varchar,
+    last_error  text
+);
+-- ---- end v3 [orders] -------------------------------------------------------
+
+INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 3)
 ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version;

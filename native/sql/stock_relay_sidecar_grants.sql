@@ -16,3 +16,13 @@ GRANT EXECUTE ON FUNCTION stock_relay_enqueue(integer[], integer[], varchar[], v
 GRANT SELECT, INSERT, UPDATE, DELETE ON stock_relay_sku_cache TO :"role";
 -- Contract v2 (issue 10): the daemon records what it sees of each channel as a whole.
 GRANT SELECT, INSERT, UPDATE ON stock_relay_channel_state TO :"role";
+-- Contract v3: the daemon reads shops into snapshots for reconcile runs, and
+-- stores shop order events in the inbox (Odoo turns them into sale orders).
+GRANT SELECT, UPDATE ON stock_relay_reconcile TO :"role";
+GRANT INSERT ON stock_relay_reconcile TO :"role";  -- `stockrelayd reconcile` requests a run
+GRANT USAGE, SELECT ON SEQUENCE stock_relay_reconcile_id_seq TO :"role";
+GRANT SELECT, INSERT, UPDATE, DELETE ON stock_relay_snapshot TO :"role";
+GRANT SELECT, INSERT ON stock_relay_inbox TO :"role";
+GRANT USAGE, SELECT ON SEQUENCE stock_relay_inbox_id_seq TO :"role";
+GRANT SELECT, INSERT, UPDATE ON stock_relay_order_cursor TO :"role";
+GRANT EXECUTE ON FUNCTION stock_relay_wake_odoo(varchar) TO :"role";

@@ -16,16 +16,19 @@ from harness.sidecar import Sidecar
 
 pytestmark = pytest.mark.sidecar
 
-V1_SQL = pathlib.Path(__file__).resolve().parents[1] / "harness" / "sql" / "stock_relay_schema_v1.sql"
+SQL_DIR = pathlib.Path(__file__).resolve().parents[1] / "harness" / "sql"
+V1_SQL = SQL_DIR / "stock_relay_schema_v1.sql"
+V2_SQL = SQL_DIR / "stock_relay_schema_v2.sql"
 
 
-@pytest.fixture
-def v1_db(pg_cluster, tmp_path):
-    """(dsn, connect, upgrade): a database holding the v1 contract; upgrade()
-    runs `stockrelayd init-schema` twice and checks it reports version 2."""
+@pytest.fixture(params=[V1_SQL])
+def v1_db(request, pg_cluster, tmp_path):
+    """(dsn, connect, upgrade): a database holding a released contract (v1
+    unless parametrized); upgrade() runs `stockrelayd init-schema` twice and
+    checks it reports version 3."""
     name = pg_cluster.create_database("v1", template=None)
     with contextlib.closing(pg_cluster.connect(name)) as conn, conn.cursor() as cur:
-        cur.execute(V1_SQL.read_text())
+        cur.execute(request.param.read_text())
 
     def connect():
         return contextlib.closing(pg_cluster.connect(name))
@@ -34,10 +37,10 @@ def v1_db(pg_cluster, tmp_path):
         s = Sidecar(pg_cluster.dsn(name), tmp_path)
         for _ in range(2):  # idempotent
             r = s.init_schema()
-            assert r.returncode == 0 and "version 2" in r.stdout, r.stderr
+            assert r.returncode == 0 and "version 3" in r.stdout, r.stderr
         with connect() as conn, conn.cursor() as cur:
             cur.execute("SELECT version FROM stock_relay_schema_version")
-            assert cur.fetchone() == (2,)
+            assert cur.fetchone() == (3,)
 
     try:
         yield pg_cluster.dsn(name), connect, upgrade
@@ -103,3 +106,31 @@ def test_queued_resync_rows_become_bulk(v1_db):
     with connect() as conn, conn.cursor() as cur:
         cur.execute("SELECT sku, priority FROM stock_relay_outbox ORDER BY sku")
         assert cur.fetchall() == [("OLD-1", 0), ("OLD-2", 1)]
+
+
+@pytest.mark.parametrize("v1_db", [V2_SQL], indirect=True)
+def test_v2_database_gains_the_closed_loop_tables_and_keeps_its_rows(v1_db):
+    """v3 adds the reconcile, snapshot, inbox and order-cursor tables and the
+    'reconcile' trigger to a v2 database in place; queued rows survive."""
+    dsn, connect, upgrade = v1_db
+    with connect() as conn, conn.cursor() as cur:
+        channel = _channel(cur)
+        cur.execute("SELECT stock_relay_enqueue(ARRAY[%s], ARRAY[1], ARRAY['A'], ARRAY[''], ARRAY[3])", [channel])
+    upgrade()
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT sku, quantity, state FROM stock_relay_outbox")
+        assert cur.fetchall() == [("A", 3, "pending")]
+        cur.execute("SELECT stock_relay_enqueue(ARRAY[%s], ARRAY[2], ARRAY['B'], ARRAY[''], ARRAY[1], 'reconcile')",
+                    [channel])
+        cur.execute("SELECT priority FROM stock_relay_outbox WHERE sku = 'B'")
+        assert cur.fetchone() == (0,)
+        cur.execute("INSERT INTO stock_relay_reconcile (channel_id) VALUES (%s) RETURNING state", [channel])
+        assert cur.fetchone() == ("pending",)
+        cur.execute("SELECT orders_enabled, order_poll_seconds, reconcile_auto_heal FROM stock_relay_channel")
+        assert cur.fetchone() == (False, 120, False)
+        cur.execute("SELECT to_regclass('stock_relay_inbox') IS NOT NULL, to_regclass('stock_relay_snapshot') IS NOT NULL,"
+                    " to_regclass('stock_relay_order_cursor') IS NOT NULL")
+        assert cur.fetchone() == (True, True, True)
+        # No Odoo tables here: waking Odoo is a harmless no-op.
+        cur.execute("SELECT stock_relay_wake_odoo('stock_relay.ir_cron_stock_relay_reconcile')")
+        assert cur.fetchone() == (False,)

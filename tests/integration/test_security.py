@@ -246,10 +246,12 @@ def test_sidecar_role_names_the_right_its_dsn_lacks(pg_cluster, db, sidecar_role
     db.query(f'CREATE ROLE "{owner}" LOGIN NOCREATEROLE')
     try:
         db.query(f'ALTER DATABASE "{db.name}" OWNER TO "{owner}"')  # Odoo's user owns its database
-        for table in ("stock_relay_schema_version", "stock_relay_channel", "stock_relay_outbox",
-                      "stock_relay_product_clock", "stock_relay_sku_cache", "stock_relay_channel_state"):
+        # The owner owns every object of the contract (tables, their sequences, functions), as Odoo's user does.
+        for (table,) in db.query("SELECT tablename FROM pg_tables WHERE tablename LIKE 'stock_relay%'"):
             db.query(f'ALTER TABLE {table} OWNER TO "{owner}"')
         db.query(f'ALTER SEQUENCE stock_relay_outbox_version_seq OWNER TO "{owner}"')
+        for (fn,) in db.query("SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.proname LIKE 'stock_relay%'"):
+            db.query(f'ALTER FUNCTION {fn} OWNER TO "{owner}"')
         owner_dsn = f"host=127.0.0.1 port={pg_cluster.port} user={owner} dbname={db.name}"
         script = REPO / "scripts" / "sidecar-role"
         r = subprocess.run([str(script), owner_dsn, sidecar_role], capture_output=True, text=True, timeout=60)

@@ -101,6 +101,12 @@ http::ClientOptions Config::client_options() const {
     return o;
 }
 
+std::optional<Error> Channel::read_inventory(const std::vector<std::string>&, const nlohmann::json&,
+                                            const InventorySink&, ReadReport&) {
+    return make_error(ErrorCode::config, "reading the whole inventory is not supported for " + std::string(type()) +
+                                             " channels yet");
+}
+
 bool Channel::sleep_for(std::chrono::milliseconds d) const {
     if (d.count() <= 0) return true;
     if (sleeper_) return sleeper_(d);

@@ -86,6 +86,16 @@ class StockRelayChannel(models.Model):
         string="SKU Cache Max Age (s)", required=True, default=3600,
         help="How long a SKU's shop item found by a lookup is trusted; after that the next push looks the SKU "
              "up again (0 = on every push).")
+    # contract v3: reconciliation and orders in
+    reconcile_auto_heal = fields.Boolean(
+        string="Heal Drift Automatically",
+        help="After each reconcile, push Odoo's number to every shop item found to differ from it.")
+    orders_enabled = fields.Boolean(
+        string="Import Orders", help="Bring this shop's orders into Odoo as sale orders.")
+    order_poll_seconds = fields.Integer(
+        string="Order Polling (s)", required=True, default=120,
+        help="How often the daemon asks the shop for new or changed orders (webhooks, when registered, "
+             "bring them sooner; polling catches anything they missed).")
     safety_buffer = fields.Float(default=0.0, help="Units held back from every shop location.")
     quantity_cap = NullableInteger(string="Cap", help="Never publish more than this; empty = no cap.")
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
@@ -254,7 +264,7 @@ class StockRelayChannel(models.Model):
 
     # ------------------------------------------------------------ constraints
     @api.constrains("safety_buffer", "quantity_cap", "batch_size", "timeout_ms", "max_attempts", "retry_window_hours",
-                    "sku_cache_max_age_seconds")
+                    "sku_cache_max_age_seconds", "order_poll_seconds")
     def _check_numbers(self):
         for channel in self:
             if channel.safety_buffer < 0:
@@ -267,6 +277,8 @@ class StockRelayChannel(models.Model):
                 raise ValidationError(_("Timeout, maximum attempts and the retry window must be positive."))
             if channel.sku_cache_max_age_seconds < 0:
                 raise ValidationError(_("The SKU cache max age cannot be negative."))
+            if channel.order_poll_seconds <= 0:
+                raise ValidationError(_("The order polling interval must be positive."))
 
     # ------------------------------------------------------------ native core
     def _native_config(self):

@@ -18,7 +18,9 @@ TRIGGERS = [("quant", "Quant Change"), ("picking", "Picking Done"), ("full_sync"
             ("manual_retry", "Manual Retry"), ("manual", "Manual"),
             # contract v2: the other inputs of the sellable quantity
             ("channel", "Channel Settings"), ("mapping", "Location Mapping"), ("product", "Product Change"),
-            ("archive", "Product Archived"), ("location", "Location Change"), ("bom", "Kit Bill of Materials")]
+            ("archive", "Product Archived"), ("location", "Location Change"), ("bom", "Kit Bill of Materials"),
+            # contract v3: a reconcile run healed drift
+            ("reconcile", "Reconcile (heal drift)")]
 KINDS = [("stock", "Stock"), ("product", "Product"), ("price", "Price")]
 
 RETENTION_PARAM = "stock_relay.retention_days"

@@ -91,6 +91,32 @@ struct PushReport {
     std::chrono::milliseconds throttled_for{0};  // time spent waiting on rate limits
 };
 
+// ---- Reconciliation (contract v3): reading the shop's whole inventory ----
+// One shop item at one shop location, as stored in stock_relay_snapshot.
+struct InventoryRecord {
+    std::string remote_id;                  // same id space as Resolution::remote_id
+    std::string parent_id;                  // woo variation parent; else empty
+    std::optional<std::string> sku;         // nullopt: the shop item has no SKU
+    std::string location_key;               // same key as outbox rows' location_key
+    std::optional<std::int64_t> quantity;   // nullopt: unknown (untracked item, malformed answer)
+    bool tracked = true;                    // the shop manages this item's stock
+    std::string problem;                    // non-empty: what was malformed in the shop's answer
+};
+
+// Receives the records page by page, with the resume point *after* that page
+// (persist both in one transaction). Returns false to stop (shutdown): the
+// reader then returns quickly with an error.
+using InventorySink = std::function<bool(const std::vector<InventoryRecord>& page, const nlohmann::json& cursor)>;
+
+// Filled while reading, also when the read fails part-way.
+struct ReadReport {
+    std::string method;                          // "bulk", "paginated", ...
+    int api_calls = 0;
+    int cost_points = 0;                         // Shopify query cost actually used; 0 elsewhere
+    std::int64_t items = 0;                      // records handed to the sink
+    std::chrono::milliseconds throttled_for{0};
+};
+
 // Channels sleep (rate limits) through this; it returns false when the
 // caller wants to stop (shutdown), and the channel then gives up quickly.
 using Sleeper = std::function<bool(std::chrono::milliseconds)>;
@@ -111,6 +137,16 @@ public:
     // Set absolute quantities. Never throws; every item gets one outcome.
     // Items may share SKUs but not (sku, location) pairs.
     virtual PushReport push(const std::vector<PushItem>& items) = 0;
+
+    // Reads every inventory record at the given shop locations (empty = all
+    // locations), starting after `cursor` (null = from the start) and handing
+    // pages to `sink`. Returns nullopt when the whole inventory was read; on an
+    // error (timeout, throttling beyond patience, 5xx, auth) the caller keeps
+    // the last cursor the sink persisted and resumes from it later. A
+    // malformed item is a record with `problem` set, never a failed read.
+    virtual std::optional<Error> read_inventory(const std::vector<std::string>& location_keys,
+                                                const nlohmann::json& cursor, const InventorySink& sink,
+                                                ReadReport& report);
 
     void set_sleeper(Sleeper sleeper) { sleeper_ = std::move(sleeper); }
 
