@@ -9,3 +9,7 @@ from . import product
 from . import stock_location
 from . import stock_relay_unmatched
 from . import res_config_settings
+from . import stock_relay_reconcile
+from . import stock_relay_drift
+from . import stock_relay_reconcile_compare
+from . import stock_relay_channel_reconcile

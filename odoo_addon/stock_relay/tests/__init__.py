@@ -9,3 +9,7 @@ from . import test_secrets
 from . import test_republish
 from . import test_republish_scope
 from . import test_republish_kits
+from . import test_reconcile
+from . import test_reconcile_heal
+from . import test_reconcile_schedule
+from . import test_reconcile_concurrency
