@@ -40,6 +40,7 @@ class TestReconcileConcurrentWorkers(RealCommitCase):
         try:
             self.assertIs(self.compare_on(cr_a), False, "worker A compares the first product, keeps the lock")
             with self.registry.cursor() as cr_b:
+                cr_b.execute("SET LOCAL lock_timeout = '3s'")  # a regression fails here instead of hanging
                 self.assertIsNone(self.compare_on(cr_b), "worker B finds no unlocked run to compare")
             cr_a.commit()
         finally:
