@@ -13,3 +13,4 @@ from . import stock_relay_reconcile
 from . import stock_relay_drift
 from . import stock_relay_reconcile_compare
 from . import stock_relay_channel_reconcile
+from . import stock_relay_reconcile_purge

@@ -14,6 +14,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .stock_relay_drift import cascade_to_contract
 from .stock_relay_reconcile import RUN_STATES
 
 INTERVALS = [("hours", "Hours"), ("days", "Days"), ("weeks", "Weeks")]
@@ -48,6 +49,9 @@ class StockRelayReconcileSchedule(models.Model):
         ("interval_positive", "CHECK(interval_number > 0)", "The reconcile interval must be positive."),
         ("threshold_positive", "CHECK(drift_threshold >= 0)", "The drift threshold cannot be negative."),
     ]
+
+    def init(self):
+        cascade_to_contract(self.env.cr, self._table, "channel_id", "stock_relay_channel")
 
     def _interval(self):
         return timedelta(**{self.interval_type: self.interval_number})

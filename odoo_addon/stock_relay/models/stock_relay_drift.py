@@ -5,6 +5,25 @@ the compare job (stock_relay_reconcile_compare.py).
 """
 from odoo import fields, models
 
+from .schema import apply_contract
+
+
+def cascade_to_contract(cr, table, column, target):
+    """ON DELETE CASCADE from an Odoo table's column to a contract table.
+
+    Odoo creates no foreign key towards a model whose table it does not own
+    (``_auto = False``), so a run or channel deleted by SQL (the daemon, the
+    retention purge) would leave orphans; this adds it, idempotently, after
+    removing rows that already point nowhere.
+    """
+    name = f"{table}_{column}_contract_fkey"
+    cr.execute("SELECT 1 FROM pg_constraint WHERE conname = %s", [name])
+    if cr.fetchone():
+        return
+    cr.execute(f'DELETE FROM "{table}" t WHERE NOT EXISTS (SELECT 1 FROM "{target}" x WHERE x.id = t."{column}")')
+    cr.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" FOREIGN KEY ("{column}") '
+               f'REFERENCES "{target}" (id) ON DELETE CASCADE')
+
 DRIFT_CLASSES = [
     ("drift", "Quantity differs"),
     ("missing_in_shop", "Missing in the shop"),
@@ -43,3 +62,8 @@ class StockRelayDrift(models.Model):
              "was changing, so the difference is not counted as drift and not healed.")
     healed = fields.Boolean(readonly=True, help="Odoo's number was queued for this key (trigger Reconcile).")
     detail = fields.Char(readonly=True)
+
+    def init(self):
+        apply_contract(self.env.cr)
+        cascade_to_contract(self.env.cr, self._table, "reconcile_id", "stock_relay_reconcile")
+        cascade_to_contract(self.env.cr, self._table, "channel_id", "stock_relay_channel")

@@ -18,7 +18,7 @@ from psycopg2.extras import Json
 
 from odoo import _, api, fields, models
 
-from .stock_relay_drift import HEALABLE
+from .stock_relay_drift import HEALABLE, cascade_to_contract
 
 _logger = logging.getLogger(__name__)
 
@@ -40,6 +40,9 @@ class StockRelayReconcileProgress(models.Model):
     compared = fields.Integer(default=0)
 
     _sql_constraints = [("reconcile_uniq", "unique(reconcile_id)", "One progress row per run.")]
+
+    def init(self):
+        cascade_to_contract(self.env.cr, self._table, "reconcile_id", "stock_relay_reconcile")
 
 
 class StockRelayReconcileCompare(models.Model):
@@ -197,15 +200,17 @@ class StockRelayReconcileCompare(models.Model):
     def _compare_shop_only(self):
         """Lines for shop items no Odoo key accounts for: malformed, without SKU, SKUs Odoo does not relay.
 
-        Written with one INSERT ... SELECT each (a shop can hold far more such
-        items than a chunk of products). Returns the number of shop items reported.
+        Written with one INSERT ... SELECT (a shop can hold far more such items
+        than a chunk of products); the relayed SKUs are an anti-join, not an
+        array test per row. Returns the number of shop items reported.
         """
         cr = self.env.cr
-        relayed = self._relayed_skus()
         names = {line.location_key or "": line.location_name
                  for line in self.channel_id.sudo().location_line_ids}
         cr.execute(
             """
+            WITH relayed AS (SELECT DISTINCT btrim(default_code) AS sku FROM product_product
+                              WHERE id = ANY(%(products)s))
             INSERT INTO stock_relay_drift
                    (reconcile_id, channel_id, drift_class, sku, remote_id, parent_id, location_key, location_name,
                     shop_qty, detail, in_motion, healed, create_uid, create_date, write_uid, write_date)
@@ -218,18 +223,13 @@ class StockRelayReconcileCompare(models.Model):
                    s.quantity, left(s.problem, 500), false, false,
                    %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
               FROM stock_relay_snapshot s
+              LEFT JOIN relayed r ON r.sku = s.sku
              WHERE s.reconcile_id = %(run)s
-               AND (s.problem IS NOT NULL OR coalesce(btrim(s.sku), '') = '' OR NOT (s.sku = ANY(%(relayed)s)))
+               AND (s.problem IS NOT NULL OR coalesce(btrim(s.sku), '') = '' OR r.sku IS NULL)
             """,
             {"channel": self.channel_id.id, "names": Json(names), "uid": self.env.uid, "run": self.id,
-             "relayed": sorted(relayed)})
+             "products": self.channel_id._relay_product_ids()})
         return cr.rowcount
-
-    def _relayed_skus(self):
-        product_ids = self.channel_id._relay_product_ids()
-        self.env.cr.execute(
-            "SELECT DISTINCT btrim(default_code) FROM product_product WHERE id = ANY(%s)", [product_ids])
-        return {sku for (sku,) in self.env.cr.fetchall() if sku}
 
     def _write_lines(self, lines):
         base = {"reconcile_id": self.id, "channel_id": self.channel_id.id}

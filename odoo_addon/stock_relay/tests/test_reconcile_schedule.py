@@ -83,3 +83,16 @@ class TestReconcileRequests(ReconcileCase):
         self.assertEqual(action["domain"], [("reconcile_id", "=", run.id)])
         lines = self.env["stock.relay.drift"].search(action["domain"])
         self.assertEqual(lines.mapped("drift_class"), ["drift"])
+
+    def test_purge_removes_old_runs_with_their_reports_but_keeps_the_newest(self):
+        old = self.reconcile(("gid/1", "SR-001", 9))
+        newer = self.reconcile(("gid/1", "SR-001", 8))
+        self.env.cr.execute("UPDATE stock_relay_reconcile SET requested_at = %s",
+                            [fields.Datetime.now() - timedelta(days=40)])
+        self.env["stock.relay.outbox"]._cron_purge()
+        self.assertFalse(old.exists())
+        self.assertFalse(self.env["stock.relay.drift"].search([("reconcile_id", "=", old.id)]))
+        self.env.cr.execute("SELECT count(*) FROM stock_relay_snapshot WHERE reconcile_id = %s", [old.id])
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self.assertTrue(newer.exists(), "each channel keeps its newest finished run")
+        self.assertEqual(len(newer.drift_ids), 1)
