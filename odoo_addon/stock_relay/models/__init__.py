@@ -14,3 +14,4 @@ from . import stock_relay_drift
 from . import stock_relay_reconcile_compare
 from . import stock_relay_channel_reconcile
 from . import stock_relay_reconcile_purge
+from . import stock_relay_reconcile_heal

@@ -110,11 +110,17 @@ class StockRelayReconcile(models.Model):
         disabled = runs.channel_id.filtered(lambda c: not c.enabled)
         if disabled:
             raise UserError(_("%s is disabled; enable it before healing.", ", ".join(disabled.mapped("name"))))
-        queued = sum(run._heal() for run in runs.filtered(lambda r: r.state == "done"))
+        queued = handed = 0
+        for run in runs.filtered(lambda r: r.state == "done"):
+            now, later = run._heal_by_hand()
+            queued, handed = queued + now, handed + later
+        message = _("%s outbox row(s) queued with trigger Reconcile (heal drift).", queued)
+        if handed:
+            message = _("%s key(s) are being queued in chunks with trigger Reconcile (heal drift); the channel "
+                        "shows the progress.", handed)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"title": _("Healing queued"),
-                       "message": _("%s outbox row(s) queued with trigger Reconcile (heal drift).", queued),
+            "params": {"title": _("Healing queued"), "message": message,
                        "type": "success", "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
         }

@@ -18,7 +18,7 @@ from psycopg2.extras import Json
 
 from odoo import _, api, fields, models
 
-from .stock_relay_drift import HEALABLE, cascade_to_contract
+from .stock_relay_drift import cascade_to_contract
 
 _logger = logging.getLogger(__name__)
 
@@ -235,32 +235,7 @@ class StockRelayReconcileCompare(models.Model):
         base = {"reconcile_id": self.id, "channel_id": self.channel_id.id}
         self.env["stock.relay.drift"].sudo().create([dict(base, **line) for line in lines])
 
-    # ------------------------------------------------------------ heal and finish
-    def _heal(self, limit=None):
-        """Queue Odoo's current number (trigger 'reconcile') for up to ``limit`` unhealed
-        drifted or missing keys of this run; returns how many keys are left to heal."""
-        self.ensure_one()
-        Drift = self.env["stock.relay.drift"].sudo()
-        domain = [("reconcile_id", "=", self.id), ("drift_class", "in", HEALABLE),
-                  ("in_motion", "=", False), ("healed", "=", False), ("product_id", "!=", False)]
-        lines = Drift.search(domain, order="id", limit=limit)
-        by_key = defaultdict(set)
-        for line in lines:
-            by_key[line.location_key or ""].add(line.product_id.id)
-        Outbox = self.env["stock.relay.outbox"]
-        queued = 0
-        for key, product_ids in by_key.items():
-            queued += Outbox._enqueue_products(sorted(product_ids), trigger="reconcile", channels=self.channel_id,
-                                               location_keys={(self.channel_id.id, key)})
-        lines.write({"healed": True})
-        if queued:
-            self.env.cr.execute("UPDATE stock_relay_reconcile SET healed = coalesce(healed, 0) + %s WHERE id = %s",
-                                [queued, self.id])
-            self.invalidate_recordset(["healed"])
-            _logger.info("stock_relay: reconcile run %s healed %s key(s) of channel %s", self.id, queued,
-                         self.channel_id.id)
-        return Drift.search_count(domain) if limit else 0
-
+    # ------------------------------------------------------------ finish
     def _finish(self, compared):
         Drift = self.env["stock.relay.drift"].sudo()
         found = Drift.search_count([("reconcile_id", "=", self.id), ("in_motion", "=", False)])

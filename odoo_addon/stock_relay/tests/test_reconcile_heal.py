@@ -42,6 +42,19 @@ class TestReconcileHeal(ReconcileCase):
         self.assertEqual(set(log.mapped(lambda r: dict(r._fields["trigger"].selection)[r.trigger])),
                          {"Reconcile (heal drift)"}, "the sync log says why they were pushed")
 
+    def test_a_large_heal_by_hand_is_queued_in_chunks(self):
+        self.env["ir.config_parameter"].sudo().set_param("stock_relay.republish_inline_limit", 1)
+        run = self.reconcile(*self.drifted)
+        run.with_user(self.relay_manager).action_heal()
+        self.assertEqual(self.queued(), [], "more keys than the inline limit: not in the user's transaction")
+        self.assertEqual(run.healed, 2)
+        Job = self.env["stock.relay.republish.job"]
+        self.assertEqual(Job.search([("channel_id", "=", self.channel.id)]).mapped("trigger"), ["reconcile"])
+        for _chunk in range(3):
+            Job._cron_run()
+            self.publish()
+        self.assertEqual(self.queued(), [("SR-B", KEY, 3, "reconcile"), ("SR-C", KEY, 4, "reconcile")])
+
     def test_second_reconcile_after_healing_finds_no_drift(self):
         run = self.reconcile(*self.drifted)
         run.with_user(self.relay_manager).action_heal()
