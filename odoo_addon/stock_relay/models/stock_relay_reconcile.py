@@ -118,6 +118,8 @@ class StockRelayReconcile(models.Model):
         if handed:
             message = _("%s key(s) are being queued in chunks with trigger Reconcile (heal drift); the channel "
                         "shows the progress.", handed)
+        if not queued and not handed:
+            message = _("Nothing to heal: no drifted or missing key of this reconcile is waiting.")
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

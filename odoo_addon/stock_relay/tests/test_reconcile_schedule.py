@@ -49,7 +49,8 @@ class TestReconcileRequests(ReconcileCase):
     def test_scheduled_action_requests_due_enabled_channels_only(self):
         off = self.env["stock.relay.channel"].create({
             "name": "Disabled shop", "channel_type": "woocommerce", "base_url": "https://127.0.0.1:9/off",
-            "enabled": False, "location_line_ids": [(0, 0, {"location_key": "", "location_ids": [(6, 0, self.stock.ids)]})]})
+            "enabled": False,
+            "location_line_ids": [(0, 0, {"location_key": "", "location_ids": [(6, 0, self.stock.ids)]})]})
         Schedule = self.env["stock.relay.reconcile.schedule"]
         self.assertEqual(Schedule._cron_schedule(), 1)
         self.assertEqual(len(self.open_runs()), 1)
