@@ -101,6 +101,15 @@ class TestReconcileHeal(ReconcileCase):
         lines = self.env["stock.relay.drift"].with_user(self.inventory_user).search([("reconcile_id", "=", run.id)])
         self.assertEqual(len(lines), 3)
         self.assertEqual(self.channel.with_user(self.inventory_user).last_reconcile_drift, 3)
+        # What the channel form and the report show, as the inventory user opens them.
+        channel_fields = self.env["stock.relay.channel"].with_user(self.inventory_user).get_views(
+            [(False, "form")])["models"]["stock.relay.channel"]["fields"]
+        readable = [f for f in channel_fields if f not in ("credentials", "settings", "ca_file", "allow_insecure_http")]
+        data = self.channel.with_user(self.inventory_user).read(readable)[0]
+        self.assertEqual((data["last_reconcile_state"], data["reconcile_interval_type"]), ("done", "days"))
+        run_fields = self.Run.with_user(self.inventory_user).get_views([(False, "form")])["models"][
+            "stock.relay.reconcile"]["fields"]
+        self.assertEqual(as_user.read(list(run_fields))[0]["drift_count"], 3)
         with self.assertRaises(AccessError):
             as_user.action_heal()
         with self.assertRaises(AccessError):
