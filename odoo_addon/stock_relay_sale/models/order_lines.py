@@ -15,6 +15,7 @@ class LineBuilder:
         self.currency = currency
         self.order = importer.order
         # Shops price an order's shipping the way they price its items.
+        self._tax_cache = {}
         self.included = any(line.get("taxes_included") for line in self.order.get("lines") or [])
 
     def build(self):
@@ -115,6 +116,12 @@ class LineBuilder:
         return found
 
     def _tax_for(self, percent, included):
+        key = (percent, included)
+        if key not in self._tax_cache:
+            self._tax_cache[key] = self._find_tax(percent, included)
+        return self._tax_cache[key]
+
+    def _find_tax(self, percent, included):
         for line in self.imp.channel.sale_tax_map_ids:
             if line.price_include == included and float_compare(line.rate, percent, precision_digits=4) == 0:
                 return line.tax_id

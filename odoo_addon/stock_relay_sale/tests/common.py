@@ -84,10 +84,10 @@ class OrderCase(StockRelayCase):
         Tax = cls.env["account.tax"]
         cls.company = cls.env.company
         cls.vat21 = Tax.create({"name": "VAT 21% (test)", "amount": 21.0, "amount_type": "percent",
-                                "type_tax_use": "sale", "price_include_override": "tax_excluded", "sequence": 1})
+                                "type_tax_use": "sale", "price_include_override": "tax_excluded", "sequence": 0})
         cls.vat21_incl = Tax.create({"name": "VAT 21% incl. (test)", "amount": 21.0, "amount_type": "percent",
                                      "type_tax_use": "sale", "price_include_override": "tax_included",
-                                     "sequence": 1})
+                                     "sequence": 0})
         cls.product.write({"list_price": 99.0, "sale_ok": True})
         cls.mug = cls.make_product("SR-MUG", list_price=5.0)
         cls.publish_rows()
