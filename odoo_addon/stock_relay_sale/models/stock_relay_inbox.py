@@ -22,6 +22,14 @@ BATCH_SIZE = 25
 # Another worker holds this order (its sale order is being created or changed): try again later.
 RETRY_LATER = (psycopg2.errors.UniqueViolation, psycopg2.errors.SerializationFailure,
                psycopg2.errors.LockNotAvailable, psycopg2.errors.DeadlockDetected)
+ONE_ORDER_CONSTRAINT = "sale_order_stock_relay_order_uniq"
+
+
+def _concurrent(exc):
+    """A conflict with another worker (retry later), not bad data (another unique index)."""
+    if isinstance(exc, psycopg2.errors.UniqueViolation):
+        return getattr(exc.diag, "constraint_name", None) == ONE_ORDER_CONSTRAINT
+    return True
 
 
 class StockRelayInbox(models.Model):
@@ -127,6 +135,9 @@ class StockRelayInbox(models.Model):
         except ImportFailure as exc:
             self._finish("failed", code=exc.code, error=exc.message)
         except RETRY_LATER as exc:
+            if not _concurrent(exc):
+                self._finish("failed", code="odoo_refused", error=_("Odoo refused the order: %s", exc))
+                return 1
             # A concurrent worker created or changed this order: its snapshot is newer, try again then.
             _logger.info("stock_relay_sale: event %s postponed (%s)", self.id, type(exc).__name__)
             self.env.ref(CRON_XMLID)._trigger()
