@@ -12,6 +12,8 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
   odoo       cost to Odoo (ODOO_SRC): delivery of 100 lines, inventory
              adjustment of 1,000 quants, with and without stock_relay; resync
              of 10,000 products (bench/odoo_cost.py)
+  orders     shop orders imported per second into real Odoo (ODOO_SRC): inbox
+             rows -> confirmed sale orders by the import cron (bench/odoo_orders.py)
 
 Every figure is the median of several runs (--runs, default 3); ratios are
 computed within one run. Everything started here listens on 127.0.0.1 and is
@@ -412,9 +414,27 @@ def fig_odoo(env, a):
     row(labels[2], f"{s['seconds']:.2f} s", "", f"{s['rows']:,} outbox rows (median of {s['runs']})")
 
 
+def fig_orders(env, a):
+    label = "6. Odoo: shop orders imported per second (confirmed, stock reserved)"
+    src = os.environ.get("ODOO_SRC")
+    if not src or not os.path.isfile(os.path.join(src, "odoo-bin")):
+        return row(label, "SKIPPED", ">= 50/s", "ODOO_SRC not set")
+    out = WORK / "odoo-orders.json"
+    r = subprocess.run([str(REPO / "bench" / "odoo-orders"), str(out), str(a.runs), "1" if a.quick else "0"],
+                       text=True, timeout=3000)
+    if r.returncode != 0 or not out.exists():
+        return row(label, "FAILED", ">= 50/s", f"bench/odoo-orders exited {r.returncode}; see build/bench/odoo-orders/")
+    res = json.loads(out.read_text())
+    row(label, f"{res['per_second']:.1f}/s", ">= 50/s",
+        f"median of {len(res['runs'])} runs of {res['orders_per_run']} orders (4 lines each, 21 % tax, shipping), "
+        "the import cron's batches committed one by one: " + ", ".join(f"{x['per_second']:.1f}" for x in res["runs"])
+        + f"; {res['per_odoo_cpu_second']:.1f} orders per CPU-second of the Odoo process (PostgreSQL not counted), "
+        f"load average {res['runs'][-1]['load_average']:.1f}")
+
+
 # ----------------------------------------------------------------------------- main
 FIGURES = {"drain": fig_drain, "latency": fig_latency, "ratelimit": fig_ratelimit, "woo": fig_woo,
-           "medusa": fig_medusa, "odoo": fig_odoo}
+           "medusa": fig_medusa, "odoo": fig_odoo, "orders": fig_orders}
 
 
 def machine():
