@@ -80,13 +80,23 @@ class TestOrderFailures(OrderCase):
         self.assertEqual(self.sale_for("gid://shopify/Order/11").order_line.tax_id, reduced)
 
     def test_one_bad_row_does_not_block_the_others(self):
+        self.set_stock(self.product, 10)
+        self.publish()
         bad = self.insert_event(order("gid://shopify/Order/12", "#12", [line("NOPE", 1, "1.00")]))
         good = self.insert_event(order("gid://shopify/Order/13", "#13", [line("SR-001", 1, "1.00")]))
         garbage = self.insert_event(dict(order("gid://shopify/Order/14", "#14", []), lines=None), raw={"id": 14})
+        unsellable = self.insert_event(order("gid://shopify/Order/15", "#15", [line("SR-001", 2, "1.00"),
+                                                                               line("NOPE", 1, "1.00")]))
         self.process()
         self.assert_row(bad, "failed", "unknown_sku")
         self.assert_row(garbage, "failed", "invalid_payload")
+        self.assert_row(unsellable, "failed", "unknown_sku")
         self.assert_row(good, "done")
+        # The good order's reservation still reaches every shop: the failed rows after it in the
+        # same transaction must not drop what the relay captured for it.
+        self.assertEqual(self.reserved(), 1)
+        rows = {(r["channel_id"], r["quantity"]) for r in self.publish() if r["product_id"] == self.product.id}
+        self.assertIn((self.other_channel.id, 9.0), rows)
 
     def test_order_without_email_fails(self):
         row = self.insert_event(order("gid://shopify/Order/15", "#15", [line("SR-001", 1, "1.00")], email=""))
