@@ -415,6 +415,7 @@ def fig_odoo(env, a):
 # ----------------------------------------------------------------------------- main
 FIGURES = {"drain": fig_drain, "latency": fig_latency, "ratelimit": fig_ratelimit, "woo": fig_woo,
            "medusa": fig_medusa, "odoo": fig_odoo}
+FIGURES["reconcile_rest"] = lambda env, a: __import__("reconcile_rest").fig(env, a, row)  # bench/reconcile_rest.py
 
 
 def machine():

@@ -229,10 +229,11 @@ def test_a_failed_run_says_why_and_a_new_request_reruns_it(channel, woo, db, sid
     outbox.update_channel(db.conn, cid, credentials={k: KEY[k] for k in ("consumer_key", "consumer_secret")})
     r = sidecar.cmd("reconcile", "--channel", cid, "--wait", "60")
     assert r.returncode == 0 and ": read: 1 items (0 malformed)" in r.stdout, r.stdout + r.stderr
-    # And the CLI reports a failure with its reason and exit code 5.
+    # And the CLI reports a failure with its reason and exit code 5 (--heal is recorded for Odoo).
     outbox.update_channel(db.conn, cid, credentials={"consumer_key": KEY["consumer_key"], "consumer_secret": "cs_x" * 10})
-    r = sidecar.cmd("reconcile", "--channel", cid, "--wait", "60")
+    r = sidecar.cmd("reconcile", "--channel", cid, "--heal", "--wait", "60")
     assert r.returncode == 5 and ": failed: auth: " in r.stdout, r.stdout + r.stderr
+    assert reconcile.run(db.conn, reconcile.latest_id(db.conn, cid))["heal"] is True
 
 
 @emulator_only
@@ -252,3 +253,23 @@ def test_two_daemons_never_read_one_request_twice(channel, woo, db, sidecar):
     assert len(gets) == 3, gets
     readers = [p for p in (a, b) if re.search(rf"reconcile {rid} of channel {cid}: reading the shop", p.log())]
     assert len(readers) == 1, [p.log()[-2000:] for p in (a, b)]
+
+
+@emulator_only
+def test_live_pushes_land_while_a_read_is_running(channel, woo, db, sidecar):
+    """Emulator latency (300 ms a call) makes the read of 1,000 products last seconds."""
+    cid = channel()
+    woo.seed([{"name": f"P{i}", "sku": f"L-{i}", "manage_stock": True, "stock_quantity": 1} for i in range(1000)])
+    woo.configure(latency_ms=300)
+    try:
+        sidecar.start()
+        rid = reconcile.request(db.conn, cid)
+        reconcile.wait_for(db.conn, rid, states=("reading",), timeout=20)
+        outbox.enqueue(db.dsn, [(cid, 1, "L-7", "", 42)])
+        outbox.wait_until(lambda: outbox.counts(db.conn, cid).get("done") == 1, timeout=20, message="the push lands")
+        assert reconcile.run(db.conn, rid)["state"] == "reading"  # landed while the read was still going
+        assert woo.stock("L-7") == 42
+        run = reconcile.wait_for(db.conn, rid, timeout=60)
+    finally:
+        woo.configure(latency_ms=0)
+    assert run["state"] == "read" and run["items_read"] == 1000
