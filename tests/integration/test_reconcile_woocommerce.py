@@ -171,9 +171,16 @@ def test_cli_reconcile_waits_and_prints_the_figures_and_status_shows_the_run(cha
              + [{"name": "Broken", "sku": "C-BAD", "manage_stock": True, "stock_quantity": 1}])
     bad = woo.seed([{"name": "Broken 2", "sku": "C-BAD2", "manage_stock": True, "stock_quantity": 1}])["ids"]["C-BAD2"]
     woo.control("POST", "malform", {"id": bad, "fields": {"stock_quantity": "lots"}})
+    # Odoo's cron workers listen on the postgres maintenance database.
+    maint = db.cluster.connect("postgres")
+    with maint.cursor() as cur:
+        cur.execute("LISTEN cron_trigger")
     sidecar.start()
     r = sidecar.cmd("reconcile", "--channel", cid, "--wait", "60")
     assert r.returncode == 0, r.stdout + r.stderr
+    outbox.wait_until(lambda: maint.poll() or maint.notifies, timeout=10, message="NOTIFY cron_trigger")
+    assert [n.payload for n in maint.notifies] == [db.name]
+    maint.close()
     m = re.search(r"reconcile (\d+) of channel \d+ requested\nreconcile \1: read: 152 items \(1 malformed\), "
                   r"(\d+) API calls, read in [\d.]+ s", r.stdout)
     assert m, r.stdout
