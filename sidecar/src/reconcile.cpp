@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <memory>
 
 #include <fmt/format.h>
@@ -148,9 +149,15 @@ void ReconcileRunner::run(const std::atomic<bool>& stop) {
         const auto seen = wake_.generation();
         auto wait = options_.poll_interval;
         try {
-            if (!conn) conn = std::make_unique<pg::Connection>(options_.dsn);
+            if (!conn) {
+                conn = std::make_unique<pg::Connection>(options_.dsn);
+                reconcile_queries::reclaim_dead_readers(*conn, options_.worker_id);
+            }
             failures = 0;
             if (run_once(*conn, stop) != RunOutcome::nothing) continue;  // more may be due
+            // Wake when a postponed run is due, not only at the next poll.
+            if (auto due = reconcile_queries::next_due(*conn, options_.channel))
+                wait = std::min(wait, std::max(*due, milliseconds{50}));
         } catch (const pg::Error& e) {
             conn.reset();
             ++failures;

@@ -83,3 +83,15 @@ std::optional<RunRow> get(pg::Connection& conn, std::int64_t id);
 std::vector<RunRow> latest(pg::Connection& conn, std::optional<std::int64_t> only);
 
 }  // namespace stockrelay::sidecar::reconcile_queries
+
+namespace stockrelay::sidecar::reconcile_queries {
+
+// Runs left 'reading' by a dead reader on this host (worker_id.hpp
+// instance_gone) become claimable at once instead of at lease expiry; `self`
+// is never reclaimed. Returns how many came back.
+std::int64_t reclaim_dead_readers(pg::Connection& conn, const std::string& self);
+
+// How long until the next postponed or leased run may be claimed (nullopt: none waiting).
+std::optional<std::chrono::milliseconds> next_due(pg::Connection& conn, std::optional<std::int64_t> channel);
+
+}  // namespace stockrelay::sidecar::reconcile_queries

@@ -9,8 +9,8 @@ need what only the emulator can do on demand (malformed answers, timeouts,
 throttling, latency) and are skipped there with that reason."""
 from __future__ import annotations
 
-import json
 import re
+import signal
 
 import pytest
 
@@ -280,3 +280,31 @@ def test_live_pushes_land_while_a_read_is_running(channel, woo, db, sidecar):
     finally:
         woo.configure(latency_ms=0)
     assert run["state"] == "read" and run["items_read"] == 1000
+
+
+@emulator_only
+def test_a_read_whose_daemon_was_killed_resumes_in_the_next_daemon_from_its_cursor(channel, woo, db, sidecar):
+    """Emulator latency (300 ms a call) keeps the read going while the first daemon is killed (kill -9)."""
+    cid = channel()
+    woo.seed([{"name": f"P{i}", "sku": f"K-{i}", "manage_stock": True, "stock_quantity": 1} for i in range(1000)])
+    woo.configure(latency_ms=300)
+    try:
+        first = sidecar.start(name="first")
+        rid = reconcile.request(db.conn, cid)
+        outbox.wait_until(lambda: (reconcile.run(db.conn, rid)["cursor"] or {}).get("page", 0) >= 3, timeout=30,
+                          message="two pages stored")
+        first.kill(signal.SIGKILL)
+        first.wait(10)
+        stored = reconcile.run(db.conn, rid)["cursor"]["page"]
+        since = woo.requests()[-1]["seq"]
+        second = sidecar.start(name="second")
+        # Well before the dead reader's lease (120 s) runs out: the second daemon sees it is gone.
+        run = reconcile.wait_for(db.conn, rid, timeout=40)
+    finally:
+        woo.configure(latency_ms=0)
+    assert run["state"] == "read" and run["items_read"] == 1000, run
+    assert len(reconcile.snapshot(db.conn, rid)) == 1000
+    pages = [int(re.search(r"[?&]page=(\d+)", r["path"]).group(1)) for r in woo.requests(since)
+             if r["method"] == "GET" and "/products" in r["path"]]
+    assert min(pages) >= stored - 1, (stored, pages)  # resumed from the cursor, not from page 1
+    second.wait_for_log(r"reconcile: reader '.*' is gone; its 1 run\(s\) resume from their cursor now")
