@@ -122,20 +122,29 @@ RunOutcome ReconcileRunner::read(pg::Connection& conn, const reconcile_queries::
         notify_odoo_crons(options_.dsn, db.str(0, 0));
         return RunOutcome::read;
     }
-    const auto why = logging::redact(err->describe());
-    if (stop) {  // shutdown: leave the run to the next daemon at once, cursor kept
-        reconcile_queries::postpone(conn, run, wid, *err, milliseconds{0}, calls, cost);
+    return settle_failure(conn, run, *err, calls, cost, stop);
+}
+
+// A read that ended in an error: shutdown leaves the run to the next daemon at
+// once, a transient error retries from the cursor with backoff, anything else
+// (or the last attempt) fails the run with the reason.
+RunOutcome ReconcileRunner::settle_failure(pg::Connection& conn, const reconcile_queries::Claimed& run,
+                                           const Error& err, int calls, int cost, const std::atomic<bool>& stop) {
+    const auto& wid = options_.worker_id;
+    const auto why = logging::redact(err.describe());
+    if (stop) {
+        reconcile_queries::postpone(conn, run, wid, err, milliseconds{0}, calls, cost);
         return RunOutcome::postponed;
     }
-    if (retryable(err->code) && run.attempts < options_.max_attempts) {
-        const auto delay = backoff_delay(options_.backoff, run.attempts, rng_, err->retry_after);
+    if (retryable(err.code) && run.attempts < options_.max_attempts) {
+        const auto delay = backoff_delay(options_.backoff, run.attempts, rng_, err.retry_after);
         log::warn("reconcile {}: {}; resuming from the last stored page in {} ms (attempt {} of {})", run.id, why,
                   delay.count(), run.attempts, options_.max_attempts);
-        reconcile_queries::postpone(conn, run, wid, *err, delay, calls, cost);
+        reconcile_queries::postpone(conn, run, wid, err, delay, calls, cost);
         return RunOutcome::postponed;
     }
     log::error("reconcile {}: failed: {}", run.id, why);
-    Error shown = *err;
+    Error shown = err;
     shown.message = why;
     reconcile_queries::fail(conn, run, wid, shown, calls, cost);
     return RunOutcome::failed;

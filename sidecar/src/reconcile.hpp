@@ -48,6 +48,8 @@ public:
 
 private:
     RunOutcome read(pg::Connection& conn, const reconcile_queries::Claimed& run, const std::atomic<bool>& stop);
+    RunOutcome settle_failure(pg::Connection& conn, const reconcile_queries::Claimed& run, const Error& err, int calls,
+                              int cost, const std::atomic<bool>& stop);
 
     ReconcileOptions options_;
     Wakeup& wake_;
