@@ -435,6 +435,7 @@ def fig_orders(env, a):
 # ----------------------------------------------------------------------------- main
 FIGURES = {"drain": fig_drain, "latency": fig_latency, "ratelimit": fig_ratelimit, "woo": fig_woo,
            "medusa": fig_medusa, "odoo": fig_odoo, "orders": fig_orders}
+FIGURES["reconcile_rest"] = lambda env, a: __import__("reconcile_rest").fig(env, a, row)  # bench/reconcile_rest.py
 
 
 def machine():

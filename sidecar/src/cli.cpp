@@ -14,6 +14,7 @@
 #include "exit_codes.hpp"
 #include "logging.hpp"
 #include "queries.hpp"
+#include "reconcile_cli.hpp"
 #include "schema_check.hpp"
 #include "stockrelay/log.hpp"
 #include "stockrelay/schema.hpp"
@@ -135,6 +136,7 @@ std::string health_text(const queries::ChannelStatus& s) {
 int cmd_status(const Globals& g, bool json) {
     auto conn = connect(g);
     const auto rows = queries::status(*conn, g.channel);
+    const auto reconciles = last_reconciles(*conn, g.channel);
     if (json) {
         nlohmann::json out = {{"schema_version", schema::kVersion}, {"channels", nlohmann::json::array()}};
         for (const auto& s : rows) {
@@ -144,6 +146,8 @@ int cmd_status(const Globals& g, bool json) {
             c["last_success"] = s.last_success ? nlohmann::json(*s.last_success) : nullptr;
             c["last_failure"] = s.last_error ? nlohmann::json(logging::redact(*s.last_error)) : nullptr;
             add_health_json(s, c);
+            auto rc = reconciles.find(s.id);
+            c["last_reconcile"] = rc == reconciles.end() ? nlohmann::json() : reconcile_json(rc->second);
             out["channels"].push_back(std::move(c));
         }
         std::cout << out.dump(2) << "\n";
@@ -159,6 +163,7 @@ int cmd_status(const Globals& g, bool json) {
         std::cout << " last_success=" << s.last_success.value_or("never") << "\n";
         std::cout << health_text(s);
         if (s.last_error) std::cout << "  last failure: " << logging::redact(*s.last_error) << "\n";
+        if (auto rc = reconciles.find(s.id); rc != reconciles.end()) std::cout << reconcile_text(rc->second);
     }
     return exit_ok;
 }
@@ -231,6 +236,8 @@ constexpr const char* kFooter = R"(Exit codes:
   2   bad command line, or no --dsn / STOCKRELAY_DSN
   3   PostgreSQL unreachable or a query failed
   4   the database's outbox schema version is not the one this stockrelayd understands
+  5   reconcile --wait: the run failed (the reason is printed)
+  6   reconcile --wait: the run did not finish within the given seconds
   70  internal error (a bug; please report it)
 
 Configuration lives in the database (table stock_relay_channel, edited in Odoo).
@@ -273,6 +280,15 @@ int cli_main(int argc, char** argv) {
     std::optional<std::int64_t> row;
     retry->add_flag("--failed", failed, "re-queue rows in state failed")->required();
     retry->add_option("--row", row, "only this outbox row id");
+    auto* reconcile = app.add_subcommand("reconcile", "request a reconcile run: read the shop's whole inventory into "
+                                                      "a snapshot that Odoo compares (needs `stockrelayd run`)");
+    std::int64_t reconcile_channel = 0;
+    bool heal = false;
+    std::optional<double> wait;
+    reconcile->add_option("--channel", reconcile_channel, "the channel id")->required();
+    reconcile->add_flag("--heal", heal, "let Odoo push the drift it finds (trigger 'reconcile')");
+    reconcile->add_option("--wait", wait, "wait up to this many seconds for the run and print its figures")
+        ->check(CLI::Range(0.0, 86400.0));
 
     try {
         app.parse(argc, argv);
@@ -297,6 +313,7 @@ int cli_main(int argc, char** argv) {
         if (*status) return cmd_status(g, json);
         if (*init) return cmd_init_schema(g);
         if (*retry) return cmd_retry(g, row);
+        if (*reconcile) return cmd_reconcile(*connect(g), reconcile_channel, heal, wait);
         return exit_usage;
     } catch (const SchemaMismatch& e) {
         std::cerr << "stockrelayd: " << e.what() << "\n";

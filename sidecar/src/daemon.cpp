@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <map>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include "exit_codes.hpp"
 #include "logging.hpp"
 #include "queries.hpp"
+#include "reconcile.hpp"
 #include "stockrelay/log.hpp"
 #include "stockrelay/schema.hpp"
 
@@ -21,7 +23,8 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-// LISTEN stock_relay on a dedicated connection; every notification (and every
+// LISTEN stock_relay (outbox rows) and stock_relay_reconcile (reconcile
+// requests) on a dedicated connection; every notification (and every
 // reconnect, since notifications may have been missed) wakes all workers.
 void listen_loop(const std::string& dsn, Wakeup& wake, const std::atomic<bool>& stop) {
     std::unique_ptr<pg::Connection> conn;
@@ -33,6 +36,7 @@ void listen_loop(const std::string& dsn, Wakeup& wake, const std::atomic<bool>& 
             if (!conn) {
                 conn = std::make_unique<pg::Connection>(dsn);
                 conn->exec("LISTEN stock_relay");
+                conn->exec("LISTEN stock_relay_reconcile");
                 if (failures > 0) {
                     log::info("listener: reconnected to PostgreSQL; waking workers to drain");
                     wake.notify();
@@ -68,6 +72,16 @@ void stop_worker(Running& r) {
     if (r.thread.joinable()) r.thread.join();
 }
 
+ReconcileOptions reconcile_options(const DaemonOptions& options) {
+    ReconcileOptions o;
+    o.dsn = options.worker.dsn;
+    o.worker_id = options.worker.worker_id;
+    o.lease = std::max(options.worker.lease * 4, std::chrono::seconds{60});
+    o.poll_interval = options.worker.poll_interval;
+    o.channel = options.channel;
+    return o;
+}
+
 }  // namespace
 
 int run_daemon(const DaemonOptions& options) {
@@ -95,6 +109,7 @@ int run_daemon(const DaemonOptions& options) {
         }
     });
     std::thread listener([&] { listen_loop(options.worker.dsn, wake, stop); });
+    std::thread reconciler([&] { ReconcileRunner(reconcile_options(options), wake).run(stop); });
 
     std::map<std::int64_t, Running> workers;
     std::map<std::int64_t, std::string> broken;  // channel id -> fingerprint whose error was logged
@@ -180,6 +195,7 @@ int run_daemon(const DaemonOptions& options) {
     for (auto& [id, r] : workers) r.worker->request_stop();
     for (auto& [id, r] : workers) stop_worker(r);
     listener.join();
+    reconciler.join();
     signal_thread.join();
     log::info("stockrelayd stopped");
     return exit_code;

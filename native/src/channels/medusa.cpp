@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "channels/factories.hpp"
+#include "channels/inventory_readers.hpp"
 #include "channels/rest_support.hpp"
 #include "stockrelay/channels/medusa.hpp"
 #include "stockrelay/log.hpp"
@@ -201,6 +202,20 @@ public:
         rep.http_calls = ctx.calls;
         rep.throttled_for = ctx.throttled;
         return rep;
+    }
+
+    std::optional<Error> read_inventory(const std::vector<std::string>& location_keys, const json& cursor,
+                                        const InventorySink& sink, ReadReport& report) override {
+        return readers::read_medusa(
+            [this](const std::string& rel, ReadReport& rep) -> Result<http::Response> {
+                Ctx ctx;
+                auto res = send("GET", rel, "", ctx);
+                rep.api_calls += ctx.calls;
+                rep.throttled_for += ctx.throttled;
+                if (auto e = failure(res, "read inventory items")) return *e;
+                return std::move(*res);
+            },
+            location_keys, cursor, sink, report);
     }
 
 private:

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "channels/factories.hpp"
+#include "channels/inventory_readers.hpp"
 #include "channels/rest_support.hpp"
 #include "stockrelay/channels/woocommerce.hpp"
 #include "stockrelay/log.hpp"
@@ -175,6 +176,22 @@ public:
         rep.http_calls = ctx.calls;
         rep.throttled_for = ctx.throttled;
         return rep;
+    }
+
+    // WooCommerce has one stock location (key ''): `location_keys` changes nothing.
+    std::optional<Error> read_inventory(const std::vector<std::string>&, const json& cursor, const InventorySink& sink,
+                                        ReadReport& report) override {
+        return readers::read_woocommerce(
+            [this](const std::string& rel, ReadReport& rep) -> Result<http::Response> {
+                Ctx ctx;
+                auto res = send("GET", rel, "", ctx);
+                rep.api_calls += ctx.calls;
+                rep.throttled_for += ctx.throttled;
+                if (auto e = failure(res, fmt::format("read inventory (GET {}/{})", kApiPath, rel.substr(0, rel.find('?')))))
+                    return *e;
+                return std::move(*res);
+            },
+            cursor, sink, report);
     }
 
 private:

@@ -41,6 +41,8 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, unquote, unquote_plus, urlsplit
 
+import malformed  # beside this file: malformed items for reconciliation tests
+
 HERE = pathlib.Path(__file__).resolve().parent
 ROUTE_ARGS = json.loads((HERE / "wc79_routes.json").read_text())["routes"]
 
@@ -782,12 +784,12 @@ class Renderer:
         if context == "edit":
             d["generated_slug"] = p["slug"]
             d["permalink_template"] = f"{self.home}/product/%pagename%/"
-        return d
+        return malformed.apply(p, d)
 
     def variation(self, v, context="view"):
         """WC_REST_Product_Variations_Controller::prepare_object_for_response (v3)."""
         created, modified = wp_date(v["created"]), wp_date(v["modified"])
-        return {
+        return malformed.apply(v, {
             "id": v["id"], "date_created": created, "date_created_gmt": created,
             "date_modified": modified, "date_modified_gmt": modified,
             "description": v["description"], "permalink": self.permalink(v), "sku": v["sku"],
@@ -804,7 +806,7 @@ class Renderer:
             "weight": v["weight"], "dimensions": dict(v["dimensions"]),
             "shipping_class": v["shipping_class"], "shipping_class_id": 0, "image": None,
             "attributes": [], "menu_order": v["menu_order"], "meta_data": [],
-        }
+        })
 
 
 def filter_fields(data, fields_param):
@@ -1814,6 +1816,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, {"ok": True})
             if (method, name) == ("POST", "stock"):
                 return self.send(200, shop.set_stock_direct(payload))
+            if (res := malformed.control(shop, method, name, payload)) is not None:
+                return self.send(*res)
         except WPError as e:
             return self.send(e.status, e.body())
         except (KeyError, TypeError, ValueError) as e:
