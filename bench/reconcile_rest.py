@@ -56,7 +56,7 @@ def woo(env, a, row):
                                  credentials={k: WOO_KEY[k] for k in ("consumer_key", "consumer_secret")},
                                  settings={"ca_file": env.ca["ca"]}, timeout_ms=30000)
         try:
-            timed_reads(env, a, db, cid, "woo", n, row, "7. Reconcile snapshot, WooCommerce emulator")
+            timed_reads(env, a, db, cid, "woo", n, row, "8. Reconcile snapshot, WooCommerce emulator")
         finally:
             env.drop(db)
     finally:
@@ -67,7 +67,7 @@ def medusa(env, a, row):
     from emulators.medusa import MedusaServer, medusa_available
     ok, why = medusa_available()
     if not ok:
-        row("7. Reconcile snapshot, Medusa 2.21 (real)", "SKIPPED", "", why)
+        row("8. Reconcile snapshot, Medusa 2.21 (real)", "SKIPPED", "", why)
         return
     n = 1000 if a.quick else 10_000
     srv = MedusaServer().ensure_ready()
@@ -85,7 +85,7 @@ def medusa(env, a, row):
         cid = outbox.add_channel(db.conn, name="Medusa", channel_type="medusa", base_url=srv.base_url,
                                  credentials={"api_key": key}, timeout_ms=60000)
         try:
-            timed_reads(env, a, db, cid, "medusa", n, row, "7. Reconcile snapshot, Medusa 2.21 (real)")
+            timed_reads(env, a, db, cid, "medusa", n, row, "8. Reconcile snapshot, Medusa 2.21 (real)")
         finally:
             env.drop(db)
     finally:

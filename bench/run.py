@@ -415,7 +415,7 @@ def fig_odoo(env, a):
 
 
 def fig_orders(env, a):
-    label = "6. Odoo: shop orders imported per second (confirmed, stock reserved)"
+    label = "7. Odoo: shop orders imported per second (confirmed, stock reserved)"
     src = os.environ.get("ODOO_SRC")
     if not src or not os.path.isfile(os.path.join(src, "odoo-bin")):
         return row(label, "SKIPPED", ">= 50/s", "ODOO_SRC not set")

@@ -47,8 +47,12 @@ def money(value, what):
 
 
 class OrderImport:
-    def __init__(self, row):
+    def __init__(self, row, defer_confirm=False):
         self.row = row
+        # With defer_confirm, a new order that should be confirmed is left in ``to_confirm``
+        # for the caller to confirm together with the rest of its batch.
+        self.defer_confirm = defer_confirm
+        self.to_confirm = row.env["sale.order"]
         self.channel = row.channel_id
         self.company = self.channel.company_id or row.env.company
         # No field tracking on what the import writes (the inbox row is the audit trail): it halves the work.
@@ -107,7 +111,9 @@ class OrderImport:
         if self.settings.warehouse_id:
             vals["warehouse_id"] = self.settings.warehouse_id.id
         sale = self.env["sale.order"].create(vals)
-        if self.settings.auto_confirm:
+        if self.settings.auto_confirm and self.defer_confirm:
+            self.to_confirm = sale
+        elif self.settings.auto_confirm:
             sale.action_confirm()  # reserves the stock; stock_relay publishes the new numbers to every shop
         return sale
 

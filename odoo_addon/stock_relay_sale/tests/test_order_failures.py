@@ -1,3 +1,6 @@
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import OrderCase, line, order
@@ -102,3 +105,31 @@ class TestOrderFailures(OrderCase):
         row = self.insert_event(order("gid://shopify/Order/15", "#15", [line("SR-001", 1, "1.00")], email=""))
         self.process()
         self.assert_row(row, "failed", "no_customer_email")
+
+    def test_an_order_odoo_refuses_to_confirm_fails_alone_and_leaves_nothing(self):
+        # A batch's new orders are confirmed together; when Odoo refuses one, the batch is
+        # processed again row by row so that only that order's event fails.
+        self.set_stock(self.product, 10)
+        SaleOrder = type(self.env["sale.order"])
+        confirm = SaleOrder.action_confirm
+
+        def refuse_1017(orders):
+            if "#1017" in orders.mapped("client_order_ref"):
+                raise UserError("Credit limit exceeded for this customer")
+            return confirm(orders)
+
+        first = self.insert_event(order("gid://shopify/Order/16", "#1016", [line("SR-001", 1, "1.00")]))
+        refused = self.insert_event(order("gid://shopify/Order/17", "#1017", [line("SR-001", 2, "1.00")],
+                                          email="refused@example.com"))
+        last = self.insert_event(order("gid://shopify/Order/18", "#1018", [line("SR-001", 3, "1.00")]))
+        with patch.object(SaleOrder, "action_confirm", refuse_1017):
+            self.process()
+        self.assert_row(first, "done")
+        self.assert_row(last, "done")
+        self.assert_row(refused, "failed", "odoo_refused")
+        self.assertIn("Credit limit exceeded", refused.last_error)
+        self.assertFalse(self.sale_for("gid://shopify/Order/17"))
+        self.assertFalse(self.env["res.partner"].search([("email", "=", "refused@example.com")]))
+        self.assertEqual(self.sale_for("gid://shopify/Order/16").state, "sale")
+        self.assertEqual(self.sale_for("gid://shopify/Order/18").state, "sale")
+        self.assertEqual(self.reserved(), 4)

@@ -28,7 +28,11 @@ class TestOrderSettings(OrderCase):
         self.assertIs(self.env.cr.fetchone()[0], True)
         self.env.cr.execute("SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s", [cron.id])
         self.assertEqual(self.env.cr.fetchone()[0], 1)
-        self.assertEqual(cron.code.strip(), "model._cron_process()")
+        # Running the scheduled action (what the cron worker does once triggered) imports the order.
+        row = self.insert_event(order("gid://shopify/Order/19", "#19", [line("SR-001", 1, "1.00")]))
+        cron.method_direct_trigger()
+        self.assert_row(row, "done")
+        self.assertEqual(self.sale_for("gid://shopify/Order/19").state, "sale")
 
     def test_access_rights_sales_users_read_managers_retry_and_configure(self):
         row = self.insert_event(order("gid://shopify/Order/20", "#20", [line("NOPE", 1, "1.00")]))
