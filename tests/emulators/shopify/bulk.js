@@ -256,8 +256,8 @@ class BulkOps {
     if (!file) { entry.status = 404; res.writeHead(404, { 'Content-Type': 'application/xml' }); res.end('<Error><Code>NoSuchKey</Code></Error>'); return true; }
     if (fault && (fault.action === 'close' || fault.action === 'timeout')) {
       res.writeHead(200, { 'Content-Type': 'application/jsonl', 'Content-Length': file.length });
-      res.write(file.subarray(0, Math.floor(file.length / 2)));
-      setTimeout(() => req.socket.destroy(), fault.action === 'timeout' ? (fault.delayMs != null ? fault.delayMs : 30000) : 0);
+      const cut = fault.action === 'timeout' ? (fault.delayMs != null ? fault.delayMs : 30000) : 50;
+      res.write(file.subarray(0, Math.floor(file.length / 2)), () => setTimeout(() => req.socket.destroy(), cut));
       return true;
     }
     if (fault && fault.action === 'status') {
