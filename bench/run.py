@@ -9,6 +9,9 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
              theoretical ceiling, and the naive per-item method (bench/naive.py)
   woo        items/s into the WooCommerce emulator, batch 10/25/50/100
   medusa     items/s into a real Medusa 2.21 server, batch 50/250/1000
+  reconcile  Shopify snapshot of 100k items via bulk, and a cold resync under a
+             Standard-plan bucket with and without a SKU cache warm-up
+             (bench/reconcile_shopify.py)
   odoo       cost to Odoo (ODOO_SRC): delivery of 100 lines, inventory
              adjustment of 1,000 quants, with and without stock_relay; resync
              of 10,000 products (bench/odoo_cost.py)
@@ -412,9 +415,14 @@ def fig_odoo(env, a):
     row(labels[2], f"{s['seconds']:.2f} s", "", f"{s['rows']:,} outbox rows (median of {s['runs']})")
 
 
+def fig_reconcile(env, a):
+    import reconcile_shopify
+    reconcile_shopify.fig_reconcile(env, a, row, timed_drain)
+
+
 # ----------------------------------------------------------------------------- main
 FIGURES = {"drain": fig_drain, "latency": fig_latency, "ratelimit": fig_ratelimit, "woo": fig_woo,
-           "medusa": fig_medusa, "odoo": fig_odoo}
+           "medusa": fig_medusa, "odoo": fig_odoo, "reconcile": fig_reconcile}
 
 
 def machine():

@@ -214,7 +214,7 @@ private:
                                                                     "resumes polling it later", op, status, waited.count() / 1000));
             if (!d_.sleep(wait)) return make_error(ErrorCode::transient, "the inventory read was stopped (shutdown)");
             waited += wait;
-            wait = std::min(cap, wait * 3 / 2);
+            wait = std::min(cap, wait * 5 / 4);  // gentle: a poll costs 1 point, overshooting the end costs time
         }
     }
 
