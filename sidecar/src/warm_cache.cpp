@@ -91,8 +91,12 @@ bool CacheWarmer::maybe_warm(pg::Connection& conn, channels::Channel& channel, c
     const auto started = steady_clock::now();
     WarmResult r = warm(conn, channel, config, lease);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - started).count();
+    if (r.error && r.error->code == ErrorCode::config) {  // e.g. a channel type that cannot read yet: once
+        unsupported_ = true;
+        log::info("channel {} ({}): no SKU cache warm-up: {}", config.id, config.name, r.error->message);
+        return false;
+    }
     if (r.error) {
-        if (r.error->code == ErrorCode::config) unsupported_ = true;
         log::warn("channel {} ({}): SKU cache warm-up failed after {} ms ({} records read): {}; the push looks SKUs up "
                   "as usual", config.id, config.name, ms, r.records, r.error->message);
         return false;
