@@ -122,3 +122,42 @@ def test_a_large_shop_is_read_in_windows_in_bounded_time(emulator):
         time.sleep(0.1)
     assert st["status"] == "COMPLETED" and st["objectCount"] == "40000"
     assert time.monotonic() - started < 60
+
+
+def test_the_finish_webhook_is_posted_and_signed(shop):
+    import base64
+    import hashlib
+    import hmac
+    import http.server
+    import threading
+    got = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            got.append((dict(self.headers), body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        shop.control("POST", "bulk", {"webhookUrl": f"http://127.0.0.1:{server.server_port}/hook", "webhookSecret": "s3cret"})
+        op = run(shop, "2025-10")["data"]["bulkOperationRunQuery"]["bulkOperation"]
+        wait_done(shop, "2025-10")
+        for _ in range(100):
+            if got:
+                break
+            time.sleep(0.05)
+        headers, body = got[0]
+        assert headers["X-Shopify-Topic"] == "bulk_operations/finish"
+        expected = base64.b64encode(hmac.new(b"s3cret", body, hashlib.sha256).digest()).decode()
+        assert headers["X-Shopify-Hmac-Sha256"] == expected
+        doc = json.loads(body)
+        assert doc["admin_graphql_api_id"] == op["id"] and doc["status"] == "completed" and doc["type"] == "query"
+    finally:
+        server.shutdown()
+        server.server_close()
