@@ -9,6 +9,9 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
              theoretical ceiling, and the naive per-item method (bench/naive.py)
   woo        items/s into the WooCommerce emulator, batch 10/25/50/100
   medusa     items/s into a real Medusa 2.21 server, batch 50/250/1000
+  reconcile  Shopify snapshot of 100k items via bulk, and a cold resync under a
+             Standard-plan bucket with and without a SKU cache warm-up
+             (bench/reconcile_shopify.py)
   odoo       cost to Odoo (ODOO_SRC): delivery of 100 lines, inventory
              adjustment of 1,000 quants, with and without stock_relay; resync
              of 10,000 products (bench/odoo_cost.py)
@@ -104,7 +107,9 @@ def fig_drain(env, a):
     log(f"drain: seeding {n:,} SKUs into the Shopify emulator")
     loc, items = seed_shopify(env.shopify, n)
     db = env.database("bench_drain")
-    cid = add_shopify_channel(db, env.shopify, env.ca, batch_size=250)
+    # warm_cache_min_missing 0: the cold figures measure SKU lookups (figure "reconcile" measures the warm-up).
+    cid = add_shopify_channel(db, env.shopify, env.ca, batch_size=250,
+                              settings={"ca_file": env.ca["ca"], "warm_cache_min_missing": 0})
     sc = env.sidecar(db, "drain")
     skus = [f"B-{i:06d}" for i in range(n)]
 
@@ -432,9 +437,15 @@ def fig_orders(env, a):
         f"load average {res['runs'][-1]['load_average']:.1f}")
 
 
+def fig_reconcile(env, a):
+    import reconcile_shopify
+    reconcile_shopify.fig_reconcile(env, a, row, timed_drain)
+
+
 # ----------------------------------------------------------------------------- main
 FIGURES = {"drain": fig_drain, "latency": fig_latency, "ratelimit": fig_ratelimit, "woo": fig_woo,
-           "medusa": fig_medusa, "odoo": fig_odoo, "orders": fig_orders}
+           "medusa": fig_medusa, "odoo": fig_odoo, "orders": fig_orders,
+           "reconcile": fig_reconcile}
 FIGURES["reconcile_rest"] = lambda env, a: __import__("reconcile_rest").fig(env, a, row)  # bench/reconcile_rest.py
 
 

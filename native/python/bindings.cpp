@@ -58,6 +58,18 @@ public:
     bool enabled(log::Level) const override { return true; }
 };
 
+py::dict record_dict(const channels::InventoryRecord& r) {
+    py::dict d;
+    d["remote_id"] = r.remote_id;
+    d["parent_id"] = r.parent_id;
+    d["sku"] = r.sku ? py::object(py::str(*r.sku)) : py::object(py::none());
+    d["location_key"] = r.location_key;
+    d["quantity"] = r.quantity ? py::object(py::int_(*r.quantity)) : py::object(py::none());
+    d["tracked"] = r.tracked;
+    d["problem"] = r.problem;
+    return d;
+}
+
 class PyChannel {
 public:
     explicit PyChannel(const py::dict& config) {
@@ -102,6 +114,43 @@ public:
             d["levels"] = item.levels;
             out.append(d);
         }
+        return out;
+    }
+    // Reads the shop's inventory without the daemon (reconcile tests, tools):
+    // {records, report, cursor (the last one a page carried), error (None or
+    // {code, message})}. With on_page(records, cursor) the records are handed
+    // over page by page instead (return False to stop) and `records` stays empty.
+    py::dict read_inventory(const std::vector<std::string>& location_keys, const py::object& cursor,
+                            const py::object& on_page) {
+        nlohmann::json start = cursor.is_none() ? nlohmann::json(nullptr) : to_json(cursor);
+        py::list records;
+        py::object last = py::none();
+        channels::ReadReport report;
+        auto sink = [&](const std::vector<channels::InventoryRecord>& page, const nlohmann::json& next) {
+            py::gil_scoped_acquire gil;
+            py::list batch;
+            for (const auto& r : page) batch.append(record_dict(r));
+            last = to_py(next);
+            if (on_page.is_none()) {
+                for (auto item : batch) records.append(item);
+                return true;
+            }
+            return py::cast<bool>(on_page(batch, last));
+        };
+        std::optional<Error> err;
+        {
+            py::gil_scoped_release nogil;
+            err = channel_->read_inventory(location_keys, start, sink, report);
+        }
+        py::dict out;
+        out["records"] = records;
+        out["cursor"] = last;
+        out["report"] = py::dict(py::arg("method") = report.method, py::arg("api_calls") = report.api_calls,
+                                 py::arg("cost_points") = report.cost_points, py::arg("items") = report.items,
+                                 py::arg("throttled_ms") = report.throttled_for.count());
+        out["error"] = err ? py::object(py::dict(py::arg("code") = std::string(to_string(err->code)),
+                                                 py::arg("message") = err->message))
+                           : py::object(py::none());
         return out;
     }
     std::string type() const { return std::string(channel_->type()); }
@@ -155,5 +204,7 @@ PYBIND11_MODULE(_stockrelay_native, m) {
         .def_property_readonly("max_batch", &PyChannel::max_batch)
         .def("test_connection", &PyChannel::test_connection)
         .def("list_locations", &PyChannel::list_locations)
-        .def("lookup_sku", &PyChannel::lookup_sku, py::arg("sku"));
+        .def("lookup_sku", &PyChannel::lookup_sku, py::arg("sku"))
+        .def("read_inventory", &PyChannel::read_inventory, py::arg("location_keys") = std::vector<std::string>{},
+             py::arg("cursor") = py::none(), py::arg("on_page") = py::none());
 }

@@ -147,6 +147,10 @@ PreparedBatch ChannelWorker::prepare(pg::Connection& conn, const std::vector<que
     std::sort(skus.begin(), skus.end());
     skus.erase(std::unique(skus.begin(), skus.end()), skus.end());
     p.cache = queries::load_cache(conn, config_.id, skus, config_.sku_cache_max_age);
+    std::vector<std::int64_t> ids;
+    for (const auto& r : rows) ids.push_back(r.id);
+    if (warmer_.maybe_warm(conn, *channel_, config_, skus, p.cache, WarmLease{ids, options_.worker_id, options_.lease}))
+        p.cache = queries::load_cache(conn, config_.id, skus, config_.sku_cache_max_age);
     check_ownership(conn, config_.id, rows, p.cache, p.pre_error);
 
     // One item per (sku, location): the channel takes no duplicates, so the

@@ -20,6 +20,7 @@
 #include "ack.hpp"
 #include "health.hpp"
 #include "lease.hpp"
+#include "warm_cache.hpp"
 #include "pg.hpp"
 #include "queries.hpp"
 #include "stockrelay/backoff.hpp"
@@ -150,6 +151,7 @@ private:
     Wakeup& wake_;
     std::atomic<bool> stop_{false};
     std::mt19937_64 rng_;
+    CacheWarmer warmer_;  // warm_cache.hpp: one shop read instead of a lookup per 50 SKUs
     ChannelHealth health_;
     std::chrono::system_clock::time_point blocked_since_{};
     bool started_ = false;

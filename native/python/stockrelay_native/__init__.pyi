@@ -1,4 +1,4 @@
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 SCHEMA_VERSION: int
 
@@ -33,3 +33,8 @@ class Channel:
     def test_connection(self) -> str: ...
     def list_locations(self) -> list[dict[str, Any]]: ...
     def lookup_sku(self, sku: str) -> list[dict[str, Any]]: ...
+    def read_inventory(self, location_keys: list[str] = ..., cursor: dict[str, Any] | None = None,
+                       on_page: Callable[[list[dict[str, Any]], dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+        """Reads the shop's whole inventory: {records: [{remote_id, parent_id, sku, location_key, quantity,
+        tracked, problem}], report: {method, api_calls, cost_points, items, throttled_ms}, cursor, error}.
+        With on_page, records go to it page by page (return False to stop) and `records` stays empty."""

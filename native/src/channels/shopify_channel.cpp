@@ -14,6 +14,7 @@
 
 #include "channels/factories.hpp"
 #include "stockrelay/channels/shopify.hpp"
+#include "stockrelay/channels/shopify_inventory.hpp"
 #include "stockrelay/log.hpp"
 
 namespace stockrelay::channels {
@@ -61,6 +62,7 @@ struct Call {
     std::optional<Error> error;
     int http_status = 0;
     json data;                     // the "data" object when !error
+    double actual_cost = 0;        // actualQueryCost Shopify charged
     std::string response_excerpt;  // redacted
 };
 
@@ -222,6 +224,25 @@ public:
         return rep;
     }
 
+    // Bulk operation or pages (shopify_inventory.cpp); each call gets the
+    // push's throttle patience.
+    std::optional<Error> read_inventory(const std::vector<std::string>& location_keys, const json& cursor,
+                                        const InventorySink& sink, ReadReport& report) override {
+        sh::ReadDeps deps;
+        deps.version = version_;
+        deps.client = client_.get();
+        deps.settings = config_.settings;
+        deps.sleep = [this](milliseconds d) { return sleep_for(d); };
+        deps.graphql = [&](std::string_view op, std::string_view doc, const json& vars, double est) {
+            CallState st{throttle_budget_};
+            Call c = graphql(op, doc, vars, est, st);
+            report.api_calls += st.http_calls;
+            report.throttled_for += st.waited;
+            return sh::GraphqlAnswer{c.error, std::move(c.data), c.actual_cost};
+        };
+        return sh::read_inventory(deps, location_keys, cursor, sink, report);
+    }
+
 private:
     std::string redact(std::string_view s) const { return http::redact(s, secrets_); }
     std::string trim(std::string_view s) const { return http::excerpt(redact(s), kExcerptBytes); }
@@ -337,6 +358,7 @@ private:
                 return c;
             }
             c.data = a.body["data"];
+            if (a.cost && a.cost->actual) c.actual_cost = *a.cost->actual;
             return c;
         }
     }

@@ -30,6 +30,24 @@ std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
     return size * n;
 }
 
+// Streams a 2xx body to Request::on_body; other answers (error pages) are kept whole.
+struct StreamTarget {
+    const Request* request = nullptr;
+    Response* response = nullptr;
+    CURL* easy = nullptr;
+};
+
+std::size_t on_stream(char* data, std::size_t size, std::size_t n, void* user) {
+    auto* t = static_cast<StreamTarget*>(user);
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status >= 300) {
+        if (t->response->body.size() < 65536) t->response->body.append(data, size * n);
+        return size * n;
+    }
+    return t->request->on_body(std::string_view(data, size * n)) ? size * n : 0;
+}
+
 std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
     auto* headers = static_cast<std::vector<std::pair<std::string, std::string>>*>(user);
     std::string_view line(data, size * n);
@@ -86,8 +104,14 @@ public:
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, options_.tls_verify ? 1L : 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, options_.tls_verify ? 2L : 0L);
         if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+        StreamTarget stream{&request, &response, c};
+        if (request.on_body) {
+            curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_stream);
+            curl_easy_setopt(c, CURLOPT_WRITEDATA, &stream);
+        } else {
+            curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+            curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+        }
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(c, CURLOPT_HEADERDATA, &response.headers);
         char errbuf[CURL_ERROR_SIZE] = {0};
@@ -135,6 +159,8 @@ private:
                                               "or trust its CA with settings.ca_file)", where, detail));
             case CURLE_SSL_CONNECT_ERROR:
                 return make_error(ErrorCode::transient, fmt::format("{}: TLS failure: {}", where, detail));
+            case CURLE_WRITE_ERROR:
+                return make_error(ErrorCode::transient, fmt::format("{}: the download was stopped by its reader", where));
             case CURLE_UNSUPPORTED_PROTOCOL:
             case CURLE_URL_MALFORMAT:
                 return make_error(ErrorCode::config, fmt::format("{}: {}", where, detail));

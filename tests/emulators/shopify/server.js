@@ -17,6 +17,8 @@
  * used here is an approximation and is marked "approximation" below.
  */
 
+// graphql-js's development-mode instanceof checks cost a third of a 100k-item bulk read.
+if (!process.env.NODE_ENV) process.env.NODE_ENV = 'production';
 const fs = require('fs');
 const http = require('http');
 const https = require('https');
@@ -28,6 +30,8 @@ const {
   typeFromAST, getNamedType, isLeafType, Kind, getDirectiveValues, print,
 } = require('graphql');
 const { getArgumentValues } = require('graphql/execution/values');
+const { BulkOps, bulkResolvers } = require('./bulk');
+const { storeExtras } = require('./store_extras');
 
 // ---------------------------------------------------------------- arguments
 function parseArgs(argv) {
@@ -105,7 +109,13 @@ class Schemas {
 
 // ---------------------------------------------------------------- helpers
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const nowIso = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+// Second resolution, computed once a second (seeding 100k items calls it ~600k times).
+let isoCache = { sec: -1, text: '' };
+const nowIso = () => {
+  const sec = Math.floor(Date.now() / 1000);
+  if (sec !== isoCache.sec) isoCache = { sec, text: new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  return isoCache.text;
+};
 const gidNum = (gid) => {
   const m = /^gid:\/\/shopify\/[A-Za-z]+\/(\d+)/.exec(String(gid));
   return m ? Number(m[1]) : NaN;
@@ -245,6 +255,7 @@ class Store {
     this.variants = new Map();
     this.items = new Map();
     this.levels = new Map();       // `${itemId}|${locId}` -> level
+    this.levelsByItem = new Map(); // itemId -> [level] (reads of 100k-item shops stay linear)
     this.skuIndex = new Map();     // sku -> [variant ids]
     this.history = new Map();      // `${itemId}|${locId}|${name}` -> [{seq, quantity, at, idempotencyKey}]
     this.historySeq = 0;
@@ -331,6 +342,7 @@ class Store {
     return { sku: variant.sku, variantId: variant.id, inventoryItemId: variant.inventoryItemId };
   }
 
+  itemLevels(itemId) { return this.levelsByItem.get(itemId) || []; }
   levelKey(itemId, locId) { return `${itemId}|${locId}`; }
   getLevel(itemId, locId) { return this.levels.get(this.levelKey(itemId, locId)) || null; }
   ensureLevel(item, loc) {
@@ -342,6 +354,8 @@ class Store {
       level = { id: `gid://shopify/InventoryLevel/${item.num}${loc.num}?inventory_item_id=${item.num}`,
         itemId: item.id, locationId: loc.id, q, createdAt: nowIso(), updatedAt: nowIso() };
       this.levels.set(k, level);
+      if (!this.levelsByItem.has(item.id)) this.levelsByItem.set(item.id, []);
+      this.levelsByItem.get(item.id).push(level);
     }
     return level;
   }
@@ -443,6 +457,8 @@ class Store {
 
 // ---------------------------------------------------------------- connections
 function paginate(list, args, cursorValue, info) {
+  const bulk = info && info.rootValue && info.rootValue.bulk;
+  if (bulk) return bulkPage(list, bulk, info);
   const { first, last, after, before } = args;
   if (first == null && last == null) throw topError('you must provide one of first or last', 'BAD_REQUEST', info);
   if (first != null && last != null) throw topError('providing both first and last is not supported', 'BAD_REQUEST', info);
@@ -479,7 +495,26 @@ function paginate(list, args, cursorValue, info) {
   };
 }
 
+// A bulk operation reads every node: the root connection one window at a
+// time (bulk.start, bulk.size; bulk.total is reported back), nested ones whole.
+function bulkPage(list, bulk, info) {
+  let page = list;
+  if (!info.path.prev) {
+    bulk.total = list.length;
+    page = list.slice(bulk.start, bulk.start + bulk.size);
+  }
+  return { edges: page.map((node) => ({ cursor: encodeCursor(node.num, String(node.num)), node })), nodes: page,
+    pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null } };
+}
+
 // ---------------------------------------------------------------- resolvers
+// A bulk operation computes its root list once, not once per window.
+function rootList(info, compute) {
+  const bulk = info.rootValue && info.rootValue.bulk;
+  if (!bulk || info.path.prev) return compute();
+  if (!bulk.cache.list) bulk.cache.list = compute();
+  return bulk.cache.list;
+}
 function idempotencyKeyOf(info) {
   const node = info.fieldNodes[0];
   const dir = (node.directives || []).find((d) => d.name.value === 'idempotent');
@@ -686,11 +721,11 @@ function levelQuantities(level, names) {
 const RESOLVERS = {
   'QueryRoot.shop': (_s, _a, ctx) => ctx.shop,
   'QueryRoot.productVariants': (_s, args, ctx, info) =>
-    paginate(ctx.store.searchVariants(args.query), args, (v) => String(v.num), info),
+    paginate(rootList(info, () => ctx.store.searchVariants(args.query)), args, (v) => String(v.num), info),
   'QueryRoot.productVariant': (_s, args, ctx) => ctx.store.variants.get(args.id) || null,
   'QueryRoot.inventoryItems': (_s, args, ctx, info) => {
-    const items = ctx.store.searchVariants(args.query).map((v) => ctx.store.items.get(v.inventoryItemId));
-    items.sort((a, b) => a.num - b.num);
+    const items = rootList(info, () => ctx.store.searchVariants(args.query).map((v) => ctx.store.items.get(v.inventoryItemId))
+      .sort((a, b) => a.num - b.num));
     return paginate(items, args, (i) => String(i.num), info);
   },
   'QueryRoot.inventoryItem': (_s, args, ctx) => ctx.store.items.get(args.id) || null,
@@ -708,8 +743,8 @@ const RESOLVERS = {
     if (args.id == null) return [...ctx.store.locations.values()][0] || null;
     return ctx.store.locations.get(args.id) || null;
   },
-  'QueryRoot.currentBulkOperation': () => null,
-  'QueryRoot.bulkOperation': () => null,
+  ...bulkResolvers(),
+  'QueryRoot.bulkOperations': (_s, args, ctx, info) => paginate(ctx.emu.bulk.list(args), args, (o) => String(o.num), info),
 
   'Mutation.inventorySetQuantities': inventorySetQuantities,
   'Mutation.inventoryAdjustQuantities': inventoryAdjustQuantities,
@@ -727,7 +762,7 @@ const RESOLVERS = {
   'ProductVariant.inventoryPolicy': () => 'DENY',
   'ProductVariant.inventoryQuantity': (v, _a, ctx) => {
     let sum = 0;
-    for (const l of ctx.store.levels.values()) if (l.itemId === v.inventoryItemId) sum += l.q.available;
+    for (const l of ctx.store.itemLevels(v.inventoryItemId)) sum += l.q.available;
     return sum;
   },
   'Product.legacyResourceId': (p) => String(p.num),
@@ -737,7 +772,7 @@ const RESOLVERS = {
 
   'InventoryItem.inventoryLevel': (item, args, ctx) => ctx.store.getLevel(item.id, args.locationId),
   'InventoryItem.inventoryLevels': (item, args, ctx, info) => {
-    const levels = [...ctx.store.levels.values()].filter((l) => l.itemId === item.id)
+    const levels = ctx.store.itemLevels(item.id)
       .map((l) => Object.assign(Object.create(l), { num: gidNum(l.locationId) })).sort((a, b) => a.num - b.num);
     return paginate(levels, args, (l) => String(l.num), info);
   },
@@ -749,9 +784,7 @@ const RESOLVERS = {
   'InventoryItem.legacyResourceId': (i) => String(i.num),
   'InventoryItem.requiresShipping': () => true,
   'InventoryItem.locationsCount': (item, _a, ctx) => {
-    let n = 0;
-    for (const l of ctx.store.levels.values()) if (l.itemId === item.id) n++;
-    return { count: n, precision: 'EXACT' };
+    return { count: ctx.store.itemLevels(item.id).length, precision: 'EXACT' };
   },
 
   'InventoryLevel.item': (l, _a, ctx) => ctx.store.items.get(l.itemId),
@@ -1094,6 +1127,11 @@ class Emulator {
     this.requestSeq = 0;
     this.faultRules = [];
     this.rng = mulberry32(1);
+    if (!this.bulk) {
+      this.bulk = new BulkOps(this, (version, document, rootValue) => execute({ schema: this.schemas.get(version), document,
+        contextValue: { store: this.store, features: features(version), shop: this.shop(), version, emu: this }, fieldResolver, rootValue }));
+    }
+    this.bulk.reset();
   }
 
   shop() {
@@ -1259,7 +1297,7 @@ async function runGraphql(emu, version, payload) {
   }
   emu.bucket.take(requested);
   if (emu.config.latencyMs > 0) await sleep(emu.config.latencyMs);
-  const ctx = { store: emu.store, features: features(version), shop: emu.shop(), version };
+  const ctx = { store: emu.store, features: features(version), shop: emu.shop(), version, emu, origin: emu.origin };
   const result = execute({ schema: doc.schema, document: doc.document, operationName: payload.operationName || undefined,
     variableValues: variables, contextValue: ctx, fieldResolver, rootValue: {} });
   const actual = op.operation === 'mutation' ? requested
@@ -1331,6 +1369,10 @@ async function handleControl(emu, req, res, name) {
       return send(res, 200, out);
     }
     if (name === 'rename' && req.method === 'POST') return send(res, 200, emu.store.renameSku(payload.variantId, payload.sku));
+    if (name === 'bulk' && req.method === 'GET') return send(res, 200, emu.bulk.dump());
+    if (name === 'bulk' && req.method === 'POST') return send(res, 200, emu.bulk.configure(payload));
+    const extra = storeExtras[name];
+    if (extra && req.method === 'POST') return send(res, 200, extra(emu.store, payload));
     if (name === 'state' && req.method === 'GET') return send(res, 200, emu.store.snapshot());
     if (name === 'history' && req.method === 'GET') return send(res, 200, emu.store.historyDump());
     if (name === 'requests' && req.method === 'GET') return send(res, 200, { requests: emu.requests });
@@ -1357,6 +1399,13 @@ async function handle(emu, req, res) {
   const url = new URL(req.url, 'http://127.0.0.1');
   const ctl = /^\/_control\/([a-z]+)\/?$/.exec(url.pathname);
   if (ctl) return handleControl(emu, req, res, ctl[1]);
+  emu.origin = `${emu.opts.tlsCert ? 'https' : 'http'}://${req.headers.host || '127.0.0.1'}`;
+  if (url.pathname.startsWith('/_bulk/')) {
+    await readBody(req);
+    const rule = emu.faultRules.some((r) => r.operation === 'bulkDownload') ? matchFault(emu, 'bulkDownload', []) : null;
+    if (!emu.bulk.serve(req, res, url.pathname, rule)) send(res, 404, { errors: 'Not Found' });
+    return undefined;
+  }
 
   const m = /^\/admin\/api\/([^/]+)\/graphql\.json$/.exec(url.pathname);
   const started = Date.now();
@@ -1494,4 +1543,4 @@ function main() {
 
 if (require.main === module) main();
 
-module.exports = { tokenizeSearch, features };
+module.exports = { tokenizeSearch, features, Emulator };

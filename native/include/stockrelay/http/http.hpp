@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,11 @@ struct Request {
     std::vector<Header> headers;
     std::string body;
     std::chrono::milliseconds timeout{15000};
+    // Streaming download: when set, the body of a 2xx answer is handed over in
+    // chunks as it arrives instead of being kept in Response::body (which then
+    // stays empty); returning false aborts the transfer (a transient error).
+    // Clients that cannot stream may ignore it: callers then read Response::body.
+    std::function<bool(std::string_view chunk)> on_body;
 };
 
 struct Response {
