@@ -90,7 +90,9 @@ TEST(OrdersShopify, CancelledAndUpdatedTopicsComeFromTheOrder) {
     auto r = normalize("shopify", raw);
     EXPECT_EQ(r->topic, "order_cancelled");
     EXPECT_EQ(r->order["status"], "cancelled");
-    EXPECT_EQ(r->event_key, "450789469@2026-11-30T19:05:00Z");
+    EXPECT_EQ(r->event_key, "450789469@2026-11-30T19:05:00Z/cancelled");
+    raw["updated_at"] = raw["created_at"];  // cancelled within the second it was placed: still its own event
+    EXPECT_EQ(normalize("shopify", raw)->event_key, "450789469@2026-11-30T19:02:05Z/cancelled");
 }
 
 TEST(OrdersWooCommerce, RestOrderNormalizes) {

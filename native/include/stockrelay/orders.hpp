@@ -23,7 +23,7 @@ struct OrderEvent {
     std::string name;             // "#1001"
     std::string topic;            // order_created | order_updated | order_cancelled
     std::string shop_updated_at;  // UTC, "2026-11-30T12:00:05Z"
-    std::string event_key;        // "<shop_order_id>@<shop_updated_at>"
+    std::string event_key;        // "<shop_order_id>@<shop_updated_at>", + "/cancelled" for a cancelled order
     nlohmann::json order;         // the normalized order (schema comment of stock_relay_inbox)
 };
 

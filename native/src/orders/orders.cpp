@@ -105,7 +105,9 @@ Result<OrderEvent> normalize(std::string_view shop_type, const nlohmann::json& r
     ev.name = o["name"].get<std::string>();
     ev.shop_updated_at = o["updated_at"].get<std::string>();
     ev.topic = std::string(topic_for(draft.cancelled, o["created_at"].get<std::string>(), ev.shop_updated_at));
-    ev.event_key = ev.shop_order_id + "@" + ev.shop_updated_at;
+    // Shops keep update times to the second: a cancellation in the same second
+    // as the creation would otherwise share its key and be dropped as a duplicate.
+    ev.event_key = ev.shop_order_id + "@" + ev.shop_updated_at + (draft.cancelled ? "/cancelled" : "");
     ev.order = std::move(o);
     return ev;
 }
