@@ -1135,6 +1135,11 @@ class Emulator {
   }
 }
 
+// Orders and order webhooks live in their own module.
+const orders = require('./orders');
+
+orders.install({ RESOLVERS, paginate, emulatorClass: Emulator });
+
 function rootFieldNames(op, fragments) {
   const out = [];
   const walk = (sel) => {
@@ -1259,7 +1264,7 @@ async function runGraphql(emu, version, payload) {
   }
   emu.bucket.take(requested);
   if (emu.config.latencyMs > 0) await sleep(emu.config.latencyMs);
-  const ctx = { store: emu.store, features: features(version), shop: emu.shop(), version };
+  const ctx = { store: emu.store, features: features(version), shop: emu.shop(), version, emu };
   const result = execute({ schema: doc.schema, document: doc.document, operationName: payload.operationName || undefined,
     variableValues: variables, contextValue: ctx, fieldResolver, rootValue: {} });
   const actual = op.operation === 'mutation' ? requested
@@ -1347,6 +1352,8 @@ async function handleControl(emu, req, res, name) {
     }
     if (name === 'faults' && req.method === 'DELETE') { emu.faultRules = []; return send(res, 200, { rules: 0 }); }
     if (name === 'faults' && req.method === 'GET') return send(res, 200, { rules: emu.faultRules });
+    const extra = orders.control(emu, req.method, name, payload);
+    if (extra) return send(res, extra.status, extra.body);
   } catch (e) {
     return send(res, 400, { error: String(e && e.message || e) });
   }
