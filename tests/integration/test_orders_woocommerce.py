@@ -67,7 +67,7 @@ def new_order(woo, sku, qty=2, status="processing"):
 
 def test_order_created_in_woocommerce_arrives_as_a_signed_webhook_once(db, woo, woo_channel, sidecar):
     cid, sku, created = woo_channel
-    enable_orders(db.conn, cid, poll_seconds=2)
+    enable_orders(db.conn, cid, poll_seconds=3600)  # webhooks only at first: the row must come from one
     sidecar.extra_args += ["--listen", "127.0.0.1:0"]
     proc = sidecar.start()
     port = listen_port(proc)
@@ -77,13 +77,14 @@ def test_order_created_in_woocommerce_arrives_as_a_signed_webhook_once(db, woo, 
     assert reg["new_secret"] and len(reg["new_secret"]) == 64
     assert sorted(w["topic"] for w in reg["webhooks"]) == ["order.created", "order.updated"]
     assert {w["address"] for w in reg["webhooks"]} == {f"http://127.0.0.1:{port}/webhooks/{cid}"}
-    enable_orders(db.conn, cid, poll_seconds=2, webhook_secret=reg["new_secret"])  # what Odoo does with new_secret
+    enable_orders(db.conn, cid, poll_seconds=3600, webhook_secret=reg["new_secret"])  # what Odoo does with new_secret
     time.sleep(1.2)  # the listener re-reads a channel at most once a second
 
     order = new_order(woo, sku)
     assert woo.stock(sku) == 8  # a processing order takes its stock at once
     rows = wait_for(lambda: inbox_rows(db.conn, cid), timeout=20, what="the order in the inbox")
     assert rows[0]["received_via"] == "webhook" and rows[0]["delivery_id"], rows
+    enable_orders(db.conn, cid, poll_seconds=1)  # now the poll lists the same order too
     wait_for(lambda: (cursor_row(db.conn, cid) or {}).get("updated_at"), timeout=20, what="a poll that saw it")
     rows = inbox_rows(db.conn, cid)
     assert len(rows) == 1, rows
