@@ -355,3 +355,27 @@ def test_a_sku_moved_to_another_inventory_item_is_written_there_not_to_the_cache
     assert shop.srv.levels(old_sku) == {shop.locations["Main"]: 9}        # the item carrying the SKU now
     assert shop.srv.levels(old_sku + "-retired") == {shop.locations["Main"]: 2}  # untouched
     assert db.query("SELECT remote_id FROM stock_relay_sku_cache WHERE sku = %s", (old_sku,)) == [(new_item,)]
+
+
+# --------------------------------------------------------------------------- orders in (polling)
+def test_an_order_placed_through_the_store_api_is_polled_into_the_inbox(medusa_shop, medusa, sidecar, db):
+    from harness.medusa_orders import MedusaStore
+    from harness.orders import cursor_row, enable_orders, inbox_rows, wait_for
+
+    shop = medusa_shop(["TEE"])
+    medusa.set_level(shop.sku["TEE"], shop.locations["Main"], 10)
+    store = MedusaStore(medusa, shop.locations["Main"])
+    placed = store.place_order(shop.sku["TEE"], quantity=2, email="grace@example.com")
+    enable_orders(db.conn, shop.channel_id, poll_seconds=1)
+    sidecar.start()
+    rows = wait_for(lambda: inbox_rows(db.conn, shop.channel_id), timeout=30, what="the polled Medusa order")
+    [row] = [r for r in rows if r["shop_order_id"] == placed["id"]]
+    order = row["payload"]["order"]
+    assert (row["received_via"], row["topic"], row["shop_order_name"]) == ("poll", "order_created",
+                                                                           f"#{placed['display_id']}")
+    assert order["email"] == "grace@example.com" and order["currency"] == "EUR"
+    assert [(li["sku"], li["quantity"], li["unit_price"]) for li in order["lines"]] == [(shop.sku["TEE"], 2, "10")]
+    assert order["shipping"][0]["price"] == "5" and order["shipping_address"]["country_code"] == "DE"
+    # The cursor moved to the newest update seen, so the next poll asks for later ones only.
+    cur = wait_for(lambda: (cursor_row(db.conn, shop.channel_id) or {}).get("updated_at"), what="the cursor")
+    assert cur.isoformat() + "Z" >= row["event_key"].split("@")[1]
