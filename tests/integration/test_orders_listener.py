@@ -197,3 +197,22 @@ def test_database_outage_answers_503_so_the_shop_retries(listening, db, pg_clust
             cur.execute("ALTER TABLE stock_relay_inbox_away RENAME TO stock_relay_inbox")
     assert post(port, f"/webhooks/{cid}", body, shopify_headers(body))[0] == 200
     assert len(inbox_rows(db.conn)) == 1 and listening["proc"].alive()
+
+
+def test_medusa_subscriber_notification_signed_with_the_shared_secret(db, sidecar):
+    """Medusa has no signed webhooks: a project's subscriber (README) posts the
+    order with X-Stockrelay-Hmac-Sha256 over the body, key credentials.webhook_secret."""
+    cid = outbox.add_channel(db.conn, name="Medusa", channel_type="medusa", base_url="http://127.0.0.1:9",
+                             credentials={"api_key": "sk_x"})
+    enable_orders(db.conn, cid, poll_seconds=3600, webhook_secret="medusa-shared-secret")
+    sidecar.extra_args += ["--listen", "127.0.0.1:0"]
+    port = listen_port(sidecar.start())
+    order = json.loads(body_of("medusa_admin_order.json"))
+    body = json.dumps({"event": "order.placed", "order": order}).encode()
+    assert post(port, f"/webhooks/{cid}", body, {"X-Stockrelay-Hmac-Sha256": sign(body, "other")})[0] == 401
+    status, _ = post(port, f"/webhooks/{cid}", body, {"X-Stockrelay-Hmac-Sha256": sign(body, "medusa-shared-secret"),
+                                                      "X-Stockrelay-Delivery-Id": "evt_1"})
+    assert status == 200
+    [row] = inbox_rows(db.conn, cid)
+    assert (row["shop_order_id"], row["shop_order_name"], row["delivery_id"]) == (order["id"], "#12", "evt_1")
+    assert row["payload"]["raw"] == order and row["payload"]["order"]["lines"][0]["sku"] == "TSHIRT-S"
