@@ -96,7 +96,7 @@ struct WebhookServer::Impl {
         if (!rows.empty()) {
             const auto j = json::parse(rows[0].json);
             t.type = rows[0].type;
-            t.receiving = j.value("orders_enabled", false);
+            t.receiving = rows[0].enabled && j.value("orders_enabled", false);  // as the poller: a disabled channel is off
             if (auto s = shape_of(t.type)) {
                 const auto creds = j.value("credentials", json::object());
                 if (creds.is_object() && creds.contains(s->secret_key) && creds[s->secret_key].is_string())

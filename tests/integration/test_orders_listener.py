@@ -118,6 +118,9 @@ def test_unknown_channel_or_orders_off_is_404(listening, db):
     off = outbox.add_channel(db.conn, name="Off", channel_type="shopify",
                              credentials={"access_token": "shpat_y", "client_secret": SHOPIFY_SECRET})
     assert post(port, f"/webhooks/{off}", body, shopify_headers(body))[0] == 404
+    outbox.update_channel(db.conn, listening["shopify"], enabled=False)  # the whole channel off: no orders either
+    time.sleep(1.1)  # the listener re-reads a channel at most once a second
+    assert post(port, f"/webhooks/{listening['shopify']}", body, shopify_headers(body))[0] == 404
     assert post(port, "/webhooks/abc", body, shopify_headers(body))[0] == 404
     assert inbox_rows(db.conn) == []
 
