@@ -7,6 +7,8 @@
 
 #include "stockrelay/channels/channel.hpp"
 #include "stockrelay/log.hpp"
+#include "stockrelay/orders.hpp"
+#include "stockrelay/orders_api.hpp"
 #include "stockrelay/policy.hpp"
 #include "stockrelay/schema.hpp"
 
@@ -73,8 +75,8 @@ py::dict record_dict(const channels::InventoryRecord& r) {
 class PyChannel {
 public:
     explicit PyChannel(const py::dict& config) {
-        auto cfg = unwrap(channels::Config::from_json(to_json(config)));
-        channel_ = unwrap(channels::make_channel(cfg));
+        config_ = unwrap(channels::Config::from_json(to_json(config)));
+        channel_ = unwrap(channels::make_channel(config_));
     }
     std::string test_connection() {
         py::gil_scoped_release nogil;
@@ -153,11 +155,51 @@ public:
                            : py::object(py::none());
         return out;
     }
+    // Orders in: creates the shop's order webhooks pointing at
+    // `public_url` + "/webhooks/<channel id>". Returns {"address", "webhooks":
+    // [{topic, id, address}], "new_secret": str | None (WooCommerce: generated
+    // because credentials had no webhook_secret; store it in the channel)}.
+    py::dict register_webhooks(const std::string& public_url) {
+        std::string base = public_url;
+        while (!base.empty() && base.back() == '/') base.pop_back();
+        const std::string address = base + "/webhooks/" + std::to_string(config_.id);
+        Result<orders::Registration> r = [&] {
+            py::gil_scoped_release nogil;
+            return orders::register_webhooks(*channel_, config_, address);
+        }();
+        auto reg = unwrap(std::move(r));
+        py::dict d;
+        d["address"] = address;
+        d["webhooks"] = webhook_list(reg.webhooks);
+        d["new_secret"] = reg.new_secret ? py::object(py::str(*reg.new_secret)) : py::object(py::none());
+        return d;
+    }
+    // Every order webhook the shop has (all addresses): [{topic, id, address}].
+    py::list list_webhooks() {
+        Result<std::vector<orders::Webhook>> r = [&] {
+            py::gil_scoped_release nogil;
+            return orders::list_webhooks(*channel_);
+        }();
+        return webhook_list(unwrap(std::move(r)));
+    }
     std::string type() const { return std::string(channel_->type()); }
     std::size_t batch_size() const { return channel_->batch_size(); }
     std::size_t max_batch() const { return channel_->max_batch(); }
 
 private:
+    static py::list webhook_list(const std::vector<orders::Webhook>& hooks) {
+        py::list out;
+        for (const auto& w : hooks) {
+            py::dict d;
+            d["topic"] = w.topic;
+            d["id"] = w.id;
+            d["address"] = w.address;
+            out.append(d);
+        }
+        return out;
+    }
+
+    channels::Config config_;
     std::unique_ptr<channels::Channel> channel_;
 };
 
@@ -206,5 +248,19 @@ PYBIND11_MODULE(_stockrelay_native, m) {
         .def("list_locations", &PyChannel::list_locations)
         .def("lookup_sku", &PyChannel::lookup_sku, py::arg("sku"))
         .def("read_inventory", &PyChannel::read_inventory, py::arg("location_keys") = std::vector<std::string>{},
-             py::arg("cursor") = py::none(), py::arg("on_page") = py::none());
+             py::arg("cursor") = py::none(), py::arg("on_page") = py::none())
+        .def("register_webhooks", &PyChannel::register_webhooks, py::arg("public_url"))
+        .def("list_webhooks", &PyChannel::list_webhooks);
+    // Orders in: a shop's order JSON -> {"event": {...}, "order": <normalized>} (RejectedError when malformed).
+    m.def("normalize_order", [](const std::string& shop_type, const py::object& raw) {
+        auto ev = unwrap(orders::normalize(shop_type, to_json(raw)));
+        py::dict d;
+        d["shop_order_id"] = ev.shop_order_id;
+        d["name"] = ev.name;
+        d["topic"] = ev.topic;
+        d["event_key"] = ev.event_key;
+        d["shop_updated_at"] = ev.shop_updated_at;
+        d["order"] = to_py(ev.order);
+        return d;
+    }, py::arg("shop_type"), py::arg("raw"));
 }

@@ -634,7 +634,9 @@ ALTER TABLE stock_relay_channel ADD CONSTRAINT stock_relay_channel_order_poll_se
 -- turned into a sale order by Odoo. `event_key` identifies the event whatever
 -- path brought it: '<shop order id>@<order updated time, UTC, ISO 8601 to the
 -- second>' (a webhook and a poll of one update compute the same key; a
--- re-delivery of one webhook too). `delivery_id` is the shop's delivery id
+-- re-delivery of one webhook too), with '/cancelled' appended when the order
+-- is cancelled (shops keep update times to the second: a cancellation in the
+-- second of the creation must not dedupe against it). `delivery_id` is the shop's delivery id
 -- when a webhook brought it (Shopify X-Shopify-Webhook-Id, WooCommerce
 -- X-WC-Webhook-Delivery-ID), kept for the log. Life cycle:
 --   pending -> processing (an Odoo worker holds it) -> done (odoo_model /

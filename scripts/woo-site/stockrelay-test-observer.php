@@ -73,6 +73,29 @@ add_filter(
 	}
 );
 
+// Orders in: the webhook receiver (stockrelayd --listen) runs on a port WordPress
+// does not deliver to by default (wp_safe_remote_post allows 80, 443, 8080); a
+// shop owner adds it with this same filter. And nothing runs the Action
+// Scheduler queue here (DISABLE_WP_CRON), so deliveries run at the end of the
+// request that changed the order, as WooCommerce does without async delivery.
+add_filter(
+	'http_allowed_safe_ports',
+	function ( $ports ) {
+		$config = stockrelay_test_config();
+		foreach ( (array) ( $config['webhook_ports'] ?? array() ) as $port ) {
+			$ports[] = (int) $port;
+		}
+		return $ports;
+	}
+);
+add_filter(
+	'woocommerce_webhook_deliver_async',
+	function ( $async ) {
+		$config = stockrelay_test_config();
+		return empty( $config['webhooks_sync'] ) ? $async : false;
+	}
+);
+
 if ( stockrelay_test_from_client() && ! empty( $_SERVER['HTTP_X_STOCKRELAY_TEST_ALLOW_DUPLICATE_SKU'] ) ) {
 	add_filter( 'wc_product_has_unique_sku', '__return_false' );
 }

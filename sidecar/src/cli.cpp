@@ -32,6 +32,8 @@ struct Globals {
     double poll_interval = 5.0;
     double reload_interval = 30.0;
     std::optional<std::int64_t> channel;
+    std::string listen;
+    std::size_t webhook_max_body = 4 * 1024 * 1024;
 };
 
 WorkerOptions worker_options(const Globals& g) {
@@ -227,6 +229,15 @@ int cmd_run(const Globals& g) {
     o.worker = worker_options(g);
     o.channel = g.channel;
     o.reload_interval = std::chrono::milliseconds{static_cast<std::int64_t>(g.reload_interval * 1000)};
+    if (!g.listen.empty()) {
+        auto listen = parse_listen(g.listen);
+        if (!listen) {
+            std::cerr << "stockrelayd: " << listen.error().message << "\n";
+            return exit_usage;
+        }
+        listen->max_body = g.webhook_max_body;
+        o.listen = *listen;
+    }
     return run_daemon(o);
 }
 
@@ -266,7 +277,13 @@ int cli_main(int argc, char** argv) {
     app.add_option("--reload-interval", g.reload_interval, "run: seconds between re-reads of the channel table")
         ->check(CLI::Range(0.1, 3600.0));
 
+    app.add_option("--listen", g.listen, "run: serve shop webhooks (POST /webhooks/<channel id>) on ADDR:PORT, e.g. "
+                                         "127.0.0.1:8088 behind a TLS reverse proxy (env STOCKRELAY_LISTEN); off when unset")
+        ->envname("STOCKRELAY_LISTEN");
+    app.add_option("--webhook-max-body", g.webhook_max_body, "run: largest webhook body accepted, in bytes (larger: 413)")
+        ->check(CLI::Range(std::size_t{1024}, std::size_t{64} * 1024 * 1024));
     auto* run = app.add_subcommand("run", "drain the outbox continuously (one worker per enabled channel)");
+
     auto* drain = app.add_subcommand("drain", "drain every row due now, print a summary, exit");
     bool once = false;
     drain->add_flag("--once", once, "drain once and exit (the only mode)");

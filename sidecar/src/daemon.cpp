@@ -12,6 +12,7 @@
 
 #include "exit_codes.hpp"
 #include "logging.hpp"
+#include "order_poller.hpp"
 #include "queries.hpp"
 #include "reconcile.hpp"
 #include "stockrelay/log.hpp"
@@ -110,6 +111,20 @@ int run_daemon(const DaemonOptions& options) {
     });
     std::thread listener([&] { listen_loop(options.worker.dsn, wake, stop); });
     std::thread reconciler([&] { ReconcileRunner(reconcile_options(options), wake).run(stop); });
+    // Orders in: the poller on its own thread and connection; the webhook
+    // listener only when asked for (a bind failure stops the daemon: the
+    // operator asked for a listener and the shops would get nothing).
+    OrderPoller order_poller(options.worker.dsn, options.channel, stop);
+    std::thread orders_thread([&] { order_poller.run(); });
+    std::unique_ptr<WebhookServer> webhooks;
+    if (options.listen) {
+        webhooks = std::make_unique<WebhookServer>(options.worker.dsn, *options.listen);
+        if (auto started = webhooks->start(); !started) {
+            log::error("{}", started.error().message);
+            exit_code = exit_usage;
+            stop = true;
+        }
+    }
 
     std::map<std::int64_t, Running> workers;
     std::map<std::int64_t, std::string> broken;  // channel id -> fingerprint whose error was logged
@@ -192,6 +207,8 @@ int run_daemon(const DaemonOptions& options) {
             wake.sleep_for(std::chrono::duration_cast<milliseconds>(milliseconds{1000} - since), stop);
     }
 
+    if (webhooks) webhooks->stop();
+    orders_thread.join();
     for (auto& [id, r] : workers) r.worker->request_stop();
     for (auto& [id, r] : workers) stop_worker(r);
     listener.join();

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "webhook_server.hpp"
 #include "worker.hpp"
 
 namespace stockrelay::sidecar {
@@ -12,6 +13,7 @@ struct DaemonOptions {
     WorkerOptions worker;
     std::optional<std::int64_t> channel;                  // only this channel
     std::chrono::milliseconds reload_interval{30'000};    // re-read the channel table
+    std::optional<ListenOptions> listen;                  // the webhook listener; off when unset
 };
 
 // Runs until SIGTERM/SIGINT (returns exit_ok) or until the database's

@@ -309,6 +309,20 @@ class RealWoo:
         return None
 
     # -- plumbing ------------------------------------------------------------------
+    def call(self, method: str, path: str, *, params: dict | None = None, body=None, **_client_options):
+        """One REST call as the test client (Basic over the forwarded-HTTPS loopback); like WooEmulator.call."""
+        return self._request(method, path, params=params, body=body)
+
+    def allow_webhook_port(self, port: int, *, synchronous: bool = True):
+        """Lets WooCommerce deliver webhooks to 127.0.0.1:<port> (the site filter http_allowed_safe_ports; by
+        default only 80, 443 and 8080) and, with ``synchronous``, deliver at the end of the request that changed
+        the order (woocommerce_webhook_deliver_async: false) instead of queueing on the Action Scheduler, which
+        nothing runs on this site (DISABLE_WP_CRON)."""
+        config = self._read_config()
+        config["webhook_ports"] = sorted(set(config.get("webhook_ports", [])) | {int(port)})
+        config["webhooks_sync"] = bool(synchronous)
+        self._write_config(config)
+
     @staticmethod
     def _stock_fields(spec: dict) -> dict:
         if not spec.get("manage_stock"):

@@ -138,6 +138,14 @@ class WooEmulator(EmulatorProcess):
             body["sku"] = sku
         return self.control("POST", "stock", body)
 
+    def allow_webhook_port(self, port: int, *, synchronous: bool = False):
+        """The site filter http_allowed_safe_ports: WooCommerce delivers only to 80, 443, 8080 otherwise."""
+        self.control("POST", "webhooks", {"allowed_ports": [int(port)], "async": not synchronous})
+
+    def webhook_deliveries(self) -> list:
+        """Every delivery attempt (pings included): webhook_id, topic, status, error, signature."""
+        return self.control("GET", "webhooks/deliveries")["deliveries"]
+
     # -- talking to the REST API like a client -----------------------------------
     def call(self, method: str, path: str, *, params: dict | None = None, body=None, auth: str | None = "basic",
              key: dict | None = None, headers: dict | None = None, raw_body: bytes | None = None,

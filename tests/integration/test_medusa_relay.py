@@ -14,12 +14,13 @@ import time
 import psycopg2
 import pytest
 
-from emulators.medusa import ADMIN_EMAIL, ADMIN_PASSWORD, MedusaServer, medusa_available
+from emulators.medusa import ADMIN_EMAIL, ADMIN_PASSWORD, MedusaServer, free_port, medusa_available
 from harness import outbox
 
 pytestmark = [pytest.mark.sidecar, pytest.mark.slow]
 
 _seq = itertools.count(1)
+SUBSCRIBER_SECRET = "medusa-subscriber-test-secret"
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +29,18 @@ def medusa():
     if not ok:
         pytest.skip(f"REAL MEDUSA NOT AVAILABLE, Medusa relay untested: {why}")
     server = MedusaServer().ensure_ready()
+    # The example subscriber (src/subscribers/stockrelay-order-placed.ts) posts to this address;
+    # only the test that places an order starts a daemon there. Channel ids start at 1 per test database.
+    server.subscriber_port = free_port()
+    os.environ["STOCKRELAY_WEBHOOK_URL"] = f"http://127.0.0.1:{server.subscriber_port}/webhooks/1"
+    os.environ["STOCKRELAY_WEBHOOK_SECRET"] = SUBSCRIBER_SECRET
     try:
         server.start(f"medusa_relay_{os.getpid()}")
         server.secret_key = server.create_secret_key("stockrelay-relay-tests")
         yield server
     finally:
+        os.environ.pop("STOCKRELAY_WEBHOOK_URL", None)
+        os.environ.pop("STOCKRELAY_WEBHOOK_SECRET", None)
         server.stop()
         server.pg_stop()
 
@@ -355,3 +363,50 @@ def test_a_sku_moved_to_another_inventory_item_is_written_there_not_to_the_cache
     assert shop.srv.levels(old_sku) == {shop.locations["Main"]: 9}        # the item carrying the SKU now
     assert shop.srv.levels(old_sku + "-retired") == {shop.locations["Main"]: 2}  # untouched
     assert db.query("SELECT remote_id FROM stock_relay_sku_cache WHERE sku = %s", (old_sku,)) == [(new_item,)]
+
+
+# --------------------------------------------------------------------------- orders in (polling)
+def test_an_order_placed_through_the_store_api_is_polled_into_the_inbox(medusa_shop, medusa, sidecar, db):
+    from harness.medusa_orders import MedusaStore
+    from harness.orders import cursor_row, enable_orders, inbox_rows, wait_for
+
+    shop = medusa_shop(["TEE"])
+    medusa.set_level(shop.sku["TEE"], shop.locations["Main"], 10)
+    store = MedusaStore(medusa, shop.locations["Main"])
+    placed = store.place_order(shop.sku["TEE"], quantity=2, email="grace@example.com")
+    enable_orders(db.conn, shop.channel_id, poll_seconds=1)
+    sidecar.start()
+    rows = wait_for(lambda: inbox_rows(db.conn, shop.channel_id), timeout=30, what="the polled Medusa order")
+    [row] = [r for r in rows if r["shop_order_id"] == placed["id"]]
+    order = row["payload"]["order"]
+    assert (row["received_via"], row["topic"], row["shop_order_name"]) == ("poll", "order_created",
+                                                                           f"#{placed['display_id']}")
+    assert order["email"] == "grace@example.com" and order["currency"] == "EUR"
+    assert [(li["sku"], li["quantity"], li["unit_price"]) for li in order["lines"]] == [(shop.sku["TEE"], 2, "10")]
+    assert order["shipping"][0]["price"] == "5" and order["shipping_address"]["country_code"] == "DE"
+    # The cursor moved to the newest update seen, so the next poll asks for later ones only.
+    cur = wait_for(lambda: (cursor_row(db.conn, shop.channel_id) or {}).get("updated_at"), what="the cursor")
+    assert cur.isoformat() + "Z" >= row["event_key"].split("@")[1]
+
+
+def test_the_example_subscriber_posts_a_signed_order_placed_the_listener_stores(medusa_shop, medusa, sidecar, db):
+    from harness.medusa_orders import MedusaStore
+    from harness.orders import enable_orders, inbox_rows, wait_for
+
+    shop = medusa_shop(["CAP"])
+    assert shop.channel_id == 1, "the subscriber's address names channel 1"
+    medusa.set_level(shop.sku["CAP"], shop.locations["Main"], 5)
+    store = MedusaStore(medusa, shop.locations["Main"])
+    enable_orders(db.conn, shop.channel_id, poll_seconds=3600, webhook_secret=SUBSCRIBER_SECRET)
+    sidecar.extra_args += ["--listen", f"127.0.0.1:{medusa.subscriber_port}"]
+    sidecar.start()
+    time.sleep(3)  # the daemon's first poll (at start) is over: what comes next comes from the subscriber
+    placed = store.place_order(shop.sku["CAP"], quantity=1, email="sub@example.com")
+    rows = wait_for(lambda: [r for r in inbox_rows(db.conn, shop.channel_id) if r["shop_order_id"] == placed["id"]],
+                    timeout=20, what="the subscriber's notification")
+    row = rows[0]
+    assert (row["received_via"], row["delivery_id"], row["state"]) == ("webhook", f"order.placed:{placed['id']}",
+                                                                       "pending"), row
+    order = row["payload"]["order"]
+    assert [(li["sku"], li["quantity"]) for li in order["lines"]] == [(shop.sku["CAP"], 1)]
+    assert order["email"] == "sub@example.com" and order["name"] == f"#{placed['display_id']}"

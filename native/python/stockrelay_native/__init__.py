@@ -19,6 +19,7 @@ from ._stockrelay_native import (  # noqa: F401
     ThrottledError,
     TransientError,
     install_python_logging,
+    normalize_order,
     schema_sql,
     sellable,
     validate_channel,
@@ -27,7 +28,7 @@ from ._stockrelay_native import (  # noqa: F401
 __all__ = [
     "SCHEMA_VERSION", "AuthError", "Channel", "ConfigError", "DuplicateSkuError", "InvalidQuantityError",
     "NotFoundError", "PermanentError", "RejectedError", "SkuNotFoundError", "StockRelayError", "ThrottledError",
-    "TransientError", "install_python_logging", "schema_sql", "sellable", "validate_channel",
+    "TransientError", "install_python_logging", "normalize_order", "schema_sql", "sellable", "validate_channel",
 ]
 
 install_python_logging()

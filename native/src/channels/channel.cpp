@@ -107,6 +107,14 @@ std::optional<Error> Channel::read_inventory(const std::vector<std::string>&, co
                                              " channels yet");
 }
 
+Result<nlohmann::json> Channel::graphql_call(std::string_view, const std::string&, const nlohmann::json&) {
+    return make_error(ErrorCode::config, fmt::format("a {} channel has no GraphQL API", type()));
+}
+
+Result<http::Response> Channel::rest_call(const std::string&, const std::string&, const std::string&) {
+    return make_error(ErrorCode::config, fmt::format("a {} channel has no REST API here", type()));
+}
+
 bool Channel::sleep_for(std::chrono::milliseconds d) const {
     if (d.count() <= 0) return true;
     if (sleeper_) return sleeper_(d);

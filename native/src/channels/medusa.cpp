@@ -173,6 +173,13 @@ public:
         return out;
     }
 
+    Result<http::Response> rest_call(const std::string& method, const std::string& rel, const std::string& body) override {
+        Ctx ctx;
+        auto res = send(method, rel, body, ctx);
+        if (auto e = failure(res, method + " " + rel.substr(0, rel.find('?')))) return *e;
+        return std::move(*res);
+    }
+
     PushReport push(const std::vector<PushItem>& items) override {
         PushReport rep;
         rep.items.resize(items.size());

@@ -172,6 +172,13 @@ public:
         return out;
     }
 
+    Result<json> graphql_call(std::string_view op, const std::string& document, const json& variables) override {
+        CallState st{throttle_budget_};
+        auto c = graphql(op, document, variables, 50, st);
+        if (c.error) return *c.error;
+        return std::move(c.data);
+    }
+
     PushReport push(const std::vector<PushItem>& items) override {
         PushReport rep;
         rep.items.resize(items.size());

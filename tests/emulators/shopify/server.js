@@ -1173,6 +1173,11 @@ class Emulator {
   }
 }
 
+// Orders and order webhooks live in their own module.
+const orders = require('./orders');
+
+orders.install({ RESOLVERS, paginate, emulatorClass: Emulator });
+
 function rootFieldNames(op, fragments) {
   const out = [];
   const walk = (sel) => {
@@ -1389,6 +1394,8 @@ async function handleControl(emu, req, res, name) {
     }
     if (name === 'faults' && req.method === 'DELETE') { emu.faultRules = []; return send(res, 200, { rules: 0 }); }
     if (name === 'faults' && req.method === 'GET') return send(res, 200, { rules: emu.faultRules });
+    const extra = orders.control(emu, req.method, name, payload);
+    if (extra) return send(res, extra.status, extra.body);
   } catch (e) {
     return send(res, 400, { error: String(e && e.message || e) });
   }

@@ -1872,6 +1872,12 @@ class Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+# Orders and webhooks live in their own module (orders.py, beside this file).
+import orders as _orders  # noqa: E402
+
+_orders.install(api_cls=Api, ctx_cls=Ctx, shop_cls=Shop, handler_cls=Handler, wperror=WPError, wp_json=wp_json)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0)

@@ -148,6 +148,18 @@ public:
                                                 const nlohmann::json& cursor, const InventorySink& sink,
                                                 ReadReport& report);
 
+    // ---- Orders in (contract v3 [orders]): the raw authenticated calls the
+    // order poller and webhook registration (stockrelay/orders_api.hpp) build on.
+    // Shopify: one GraphQL call, cost-aware (waits on the query-cost bucket),
+    // returning its "data" object. Other shops: ErrorCode::config.
+    virtual Result<nlohmann::json> graphql_call(std::string_view op, const std::string& document,
+                                                const nlohmann::json& variables);
+    // WooCommerce and Medusa: one REST call relative to the API root
+    // ("orders?page=2", "admin/orders?..."); a non-2xx or non-JSON answer is
+    // the channel's usual specific error. Shopify: ErrorCode::config.
+    virtual Result<http::Response> rest_call(const std::string& method, const std::string& rel,
+                                             const std::string& body);
+
     void set_sleeper(Sleeper sleeper) { sleeper_ = std::move(sleeper); }
 
 protected:
