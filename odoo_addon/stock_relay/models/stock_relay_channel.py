@@ -16,6 +16,9 @@ CHANNEL_TYPES = [("shopify", "Shopify"), ("woocommerce", "WooCommerce"), ("medus
 # Write-only inputs shown in the form, per channel type: field -> credentials key.
 SECRET_INPUTS = {
     "shopify_access_token": ("shopify", "access_token"),
+    # Orders in (contract v3): the keys stockrelayd verifies webhook signatures with.
+    "shopify_client_secret": ("shopify", "client_secret"),
+    "woo_webhook_secret": ("woocommerce", "webhook_secret"),
     "woo_consumer_key": ("woocommerce", "consumer_key"),
     "woo_consumer_secret": ("woocommerce", "consumer_secret"),
     "medusa_api_key": ("medusa", "api_key"),
@@ -104,6 +107,12 @@ class StockRelayChannel(models.Model):
     location_line_ids = fields.One2many("stock.relay.channel.location", "channel_id", string="Location Mapping")
     shopify_access_token = fields.Char(string="Access Token", compute="_compute_secret_inputs",
                                        inverse="_inverse_secret_inputs")
+    shopify_client_secret = fields.Char(
+        string="App Client Secret", compute="_compute_secret_inputs", inverse="_inverse_secret_inputs",
+        help="The app's client secret: Shopify signs order webhooks with it (X-Shopify-Hmac-Sha256).")
+    woo_webhook_secret = fields.Char(
+        string="Webhook Secret", compute="_compute_secret_inputs", inverse="_inverse_secret_inputs",
+        help="WooCommerce signs order webhooks with it; Register webhooks generates one when empty.")
     woo_consumer_key = fields.Char(string="Consumer Key", compute="_compute_secret_inputs",
                                    inverse="_inverse_secret_inputs")
     woo_consumer_secret = fields.Char(string="Consumer Secret", compute="_compute_secret_inputs",

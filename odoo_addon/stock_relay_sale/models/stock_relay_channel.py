@@ -1,4 +1,5 @@
 import json
+from urllib.parse import urlparse
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -108,28 +109,33 @@ class StockRelayChannel(models.Model):
         return action
 
     # ------------------------------------------------------------ webhooks
-    def _webhook_endpoint(self):
+    def _webhook_base(self):
+        """The public URL shops reach stockrelayd at: https, or plain http to this machine's loopback
+        (a daemon with no TLS proxy in front, for development and tests)."""
         self.ensure_one()
         base = (self.sale_public_url or "").strip().rstrip("/")
         if not base:
             raise UserError(_("Set the Webhook Public URL of %s first (where shops reach stockrelayd).", self.name))
-        if not base.startswith("https://"):
+        url = urlparse(base)
+        loopback = url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost", "::1")
+        if url.scheme != "https" and not loopback:
             raise UserError(_("The Webhook Public URL must start with https:// (shops send order data to it)."))
-        return f"{base}/webhooks/{self.id}"
+        return base
 
     def action_register_webhooks(self):
         """Create the shop's order webhooks pointing at stockrelayd, then show what the shop has registered."""
         self.ensure_one()
         self.check_access("write")
-        endpoint = self._webhook_endpoint()
+        base = self._webhook_base()
         native = self._native_channel()
         if not hasattr(native, "register_webhooks") or not hasattr(native, "list_webhooks"):
             raise UserError(_(
                 "This build of stockrelay_native cannot register webhooks yet (Channel.register_webhooks is "
                 "missing). Update stockrelay_native and stockrelayd, or create the webhooks in the shop's admin "
-                "pointing at %s.", endpoint))
-        result = self._native_call(_("Registering webhooks"), "register_webhooks", endpoint)
-        secret = result.get("webhook_secret") if isinstance(result, dict) else None
+                "pointing at %s.", f"{base}/webhooks/{self.id}"))
+        # The native call appends /webhooks/<channel id> and answers {address, webhooks, new_secret}.
+        result = self._native_call(_("Registering webhooks"), "register_webhooks", base)
+        secret = result.get("new_secret") if isinstance(result, dict) else None
         if secret:  # WooCommerce: the generated secret the daemon checks signatures with
             self.sudo().credentials = dict(self.sudo().credentials or {}, webhook_secret=secret)
         self._show_webhooks(self._native_call(_("Listing webhooks"), "list_webhooks"))

@@ -14,8 +14,9 @@ class FakeNativeChannel:
     def __init__(self, with_webhooks):
         self.registered = []
         if with_webhooks:
-            self.register_webhooks = lambda url: self.registered.append(url) or {"webhook_secret": "whsec-generated"}
-            self.list_webhooks = lambda: [{"topic": "orders/create", "address": self.registered[-1]}]
+            self.register_webhooks = lambda base: self.registered.append(base) or {
+                "address": f"{base}/webhooks/7", "webhooks": [], "new_secret": "whsec-generated"}
+            self.list_webhooks = lambda: [{"topic": "orders/create", "address": f"{self.registered[-1]}/webhooks/7"}]
 
 
 @tagged("post_install", "-at_install", "stock_relay_sale")
@@ -61,9 +62,10 @@ class TestOrderSettings(OrderCase):
     def test_register_webhooks_needs_an_https_public_url(self):
         with self.assertRaisesRegex(UserError, "Webhook Public URL"):
             self.channel.action_register_webhooks()
-        self.channel.sale_public_url = "http://relay.example.com"
-        with self.assertRaisesRegex(UserError, "https://"):
-            self.channel.action_register_webhooks()
+        for url in ("http://relay.example.com", "http://127.0.0.1.example.com:8080", "ftp://127.0.0.1"):
+            self.channel.sale_public_url = url
+            with self.assertRaisesRegex(UserError, "https://"):
+                self.channel.action_register_webhooks()
 
     def test_register_webhooks_says_clearly_when_the_native_module_cannot(self):
         self.woo.sale_public_url = "https://relay.example.com/"
@@ -77,8 +79,8 @@ class TestOrderSettings(OrderCase):
         fake = FakeNativeChannel(with_webhooks=True)
         with patch.object(type(self.woo), "_native_channel", lambda channel: fake):
             self.woo.action_register_webhooks()
-        endpoint = f"https://relay.example.com/webhooks/{self.woo.id}"
-        self.assertEqual(fake.registered, [endpoint])
+        endpoint = "https://relay.example.com/webhooks/7"
+        self.assertEqual(fake.registered, ["https://relay.example.com"], "the native call appends the route")
         self.woo.invalidate_recordset()
         self.assertEqual(self.woo.sale_webhooks_registered, f"orders/create {endpoint}")
         self.assertEqual(self.woo.sudo().credentials.get("webhook_secret"), "whsec-generated")

@@ -1394,8 +1394,8 @@ async function handleControl(emu, req, res, name) {
     }
     if (name === 'faults' && req.method === 'DELETE') { emu.faultRules = []; return send(res, 200, { rules: 0 }); }
     if (name === 'faults' && req.method === 'GET') return send(res, 200, { rules: emu.faultRules });
-    const extra = orders.control(emu, req.method, name, payload);
-    if (extra) return send(res, extra.status, extra.body);
+    const ordersAnswer = orders.control(emu, req.method, name, payload);
+    if (ordersAnswer) return send(res, ordersAnswer.status, ordersAnswer.body);
   } catch (e) {
     return send(res, 400, { error: String(e && e.message || e) });
   }
