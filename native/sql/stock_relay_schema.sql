@@ -524,11 +524,14 @@ BEGIN
     IF cron IS NULL THEN
         RETURN false;
     END IF;
-    -- One waiting trigger is enough: do not pile up a row per event.
+    -- Always a new row, never "one waiting trigger is enough": a trigger that
+    -- exists may belong to a run of the job already in progress, whose
+    -- snapshot cannot see this event and which deletes the triggers it
+    -- consumed when it ends; skipping ours would leave the event waiting for
+    -- the job's fallback interval. Each run deletes every trigger it was due
+    -- for, so the rows do not pile up.
     EXECUTE 'INSERT INTO ir_cron_trigger (cron_id, call_at, create_date, write_date)
-             SELECT $1, (now() AT TIME ZONE ''UTC''), (now() AT TIME ZONE ''UTC''), (now() AT TIME ZONE ''UTC'')
-              WHERE NOT EXISTS (SELECT 1 FROM ir_cron_trigger
-                                 WHERE cron_id = $1 AND call_at <= (now() AT TIME ZONE ''UTC''))'
+             VALUES ($1, (now() AT TIME ZONE ''UTC''), (now() AT TIME ZONE ''UTC''), (now() AT TIME ZONE ''UTC''))'
        USING cron;
     RETURN true;
 END $$;

@@ -42,6 +42,9 @@ class SidecarProcess:
     def __init__(self, argv, log_path: pathlib.Path, env):
         self.argv = argv
         self.log_path = log_path
+        # This process's output only: a log file kept from an earlier run (the
+        # real-Odoo tier's work directory survives) must not answer wait_for_log.
+        self._start = log_path.stat().st_size if log_path.exists() else 0
         self._log = open(log_path, "ab")
         self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, env=env,
                                      start_new_session=True, preexec_fn=_die_with_parent)
@@ -51,7 +54,9 @@ class SidecarProcess:
         return self.proc.pid
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        with open(self.log_path, "rb") as f:
+            f.seek(self._start)
+            return f.read().decode(errors="replace")
 
     def alive(self) -> bool:
         return self.proc.poll() is None
