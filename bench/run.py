@@ -17,6 +17,9 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
              of 10,000 products (bench/odoo_cost.py)
   orders     shop orders imported per second into real Odoo (ODOO_SRC): inbox
              rows -> confirmed sale orders by the import cron (bench/odoo_orders.py)
+  oversell   cross-channel oversell window through real Odoo with its cron
+             thread (ODOO_SRC): order placed in shop A -> shop B lowered,
+             webhooks and polling, p50/p99 (bench/oversell.py)
 
 Every figure is the median of several runs (--runs, default 3); ratios are
 computed within one run. Everything started here listens on 127.0.0.1 and is
@@ -447,6 +450,7 @@ FIGURES = {"drain": fig_drain, "latency": fig_latency, "ratelimit": fig_ratelimi
            "medusa": fig_medusa, "odoo": fig_odoo, "orders": fig_orders,
            "reconcile": fig_reconcile}
 FIGURES["reconcile_rest"] = lambda env, a: __import__("reconcile_rest").fig(env, a, row)  # bench/reconcile_rest.py
+FIGURES["oversell"] = lambda env, a: __import__("oversell_fig").fig(a, row)  # bench/oversell_fig.py
 
 
 def machine():
