@@ -39,7 +39,7 @@ ADMIN = ("admin", "admin")
 class OdooServer:
     """Odoo's HTTP server on the test database (a subprocess, stopped at the end)."""
 
-    def __init__(self, work: pathlib.Path):
+    def __init__(self, work: pathlib.Path, cron_threads: int = 0):
         self.db = ENV["STOCKRELAY_ODOO_DB"]
         self.port = int(ENV.get("STOCKRELAY_ODOO_HTTP_PORT", "28069"))
         self.url = f"http://127.0.0.1:{self.port}"
@@ -49,7 +49,8 @@ class OdooServer:
                      f"--addons-path={src / 'addons'},{REPO / 'odoo_addon'}",
                      "--db_host=127.0.0.1", f"--db_port={ENV['STOCKRELAY_ODOO_PG_PORT']}", "--db_user=odoo",
                      "-d", self.db, "--db-filter", f"^{self.db}$", "--http-interface=127.0.0.1",
-                     f"--http-port={self.port}", "--max-cron-threads=0", "--workers=0", "--log-level=info"]
+                     f"--http-port={self.port}", f"--max-cron-threads={cron_threads}", "--workers=0",
+                     "--log-level=info"]
         self.proc = None
         self.uid = None
         self.session = requests.Session()

@@ -28,8 +28,7 @@ CLIENT_SECRET = "shpss_e2e_client_secret_77"
 
 @pytest.fixture(scope="module")
 def odoo(work):  # noqa: F811
-    server = OdooServer(work)
-    server.argv = [a if a != "--max-cron-threads=0" else "--max-cron-threads=1" for a in server.argv]
+    server = OdooServer(work, cron_threads=1)
     server.start()
     yield server
     server.stop()

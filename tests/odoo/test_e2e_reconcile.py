@@ -25,8 +25,7 @@ pytestmark = pytest.mark.skipif(not __import__("os").environ.get("STOCKRELAY_ODO
 @pytest.fixture(scope="module")
 def odoo(work):  # noqa: F811
     """Odoo's HTTP server with one cron thread: the daemon's wake-up reaches it."""
-    server = OdooServer(work)
-    server.argv = [a if a != "--max-cron-threads=0" else "--max-cron-threads=1" for a in server.argv]
+    server = OdooServer(work, cron_threads=1)
     server.start()
     yield server
     server.stop()
