@@ -1,4 +1,4 @@
--- stockrelay outbox contract, schema version 3.
+-- stockrelay outbox contract, schema version 4.
 --
 -- The one definition of the interface between the Odoo addon (which writes
 -- outbox rows inside the user's transaction) and stockrelayd (which drains
@@ -700,5 +700,39 @@ CREATE TABLE IF NOT EXISTS stock_relay_order_cursor (
 );
 -- ---- end v3 [orders] -------------------------------------------------------
 
-INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 3)
+-- ===========================================================================
+-- v4: the loop seen and protected. Each block belongs to one issue; a v3
+-- database gains it in place (every statement idempotent).
+-- ===========================================================================
+
+-- ---- v4 [heartbeat] (operations) -------------------------------------------
+-- One row per daemon process run, daemon-written: inserted at start, last_seen
+-- refreshed every few seconds while its loops turn, stopped_at set on a clean
+-- exit. Odoo shows "daemon last seen 14:02 (host:pid)" and warns when no
+-- daemon has been seen for a minute while rows wait. `listen` is the daemon's
+-- HTTP listener (health, metrics, webhooks) or null. The daemon deletes its
+-- own rows older than 7 days.
+CREATE TABLE IF NOT EXISTS stock_relay_daemon (
+    id          bigserial PRIMARY KEY,
+    host        varchar   NOT NULL,
+    pid         integer   NOT NULL,
+    version     varchar,
+    listen      varchar,
+    started_at  timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+    last_seen   timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+    stopped_at  timestamp
+);
+CREATE INDEX IF NOT EXISTS stock_relay_daemon_seen ON stock_relay_daemon (last_seen DESC);
+-- ---- end v4 [heartbeat] ----------------------------------------------------
+
+
+
+-- ---- v4 [sales-aware] (sales-aware pushes) ---------------------------------
+-- (filled by the sales-aware pushes issue: the last value set per key, and
+-- the shop sales Odoo has not absorbed yet)
+-- ---- end v4 [sales-aware] --------------------------------------------------
+
+
+
+INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 4)
 ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version;

@@ -26,3 +26,6 @@ GRANT SELECT, INSERT ON stock_relay_inbox TO :"role";
 GRANT USAGE, SELECT ON SEQUENCE stock_relay_inbox_id_seq TO :"role";
 GRANT SELECT, INSERT, UPDATE ON stock_relay_order_cursor TO :"role";
 GRANT EXECUTE ON FUNCTION stock_relay_wake_odoo(varchar) TO :"role";
+-- Contract v4: the daemon's heartbeat.
+GRANT SELECT, INSERT, UPDATE, DELETE ON stock_relay_daemon TO :"role";
+GRANT USAGE, SELECT ON SEQUENCE stock_relay_daemon_id_seq TO :"role";

@@ -1,4 +1,4 @@
-"""Contract v2 upgrades a v1 database in place (`stockrelayd init-schema`, or the
+"""Each released contract upgrades in place to the current one (v1 -> v2 below; v2 -> v3 and v3 -> v4 at the end) (`stockrelayd init-schema`, or the
 addon's module upgrade, apply the same idempotent SQL): rows survive, v1
 failures that a newer row made moot are closed, queued resync rows become
 bulk, and the v2 rules hold for the rows already there. Applying it twice
@@ -19,13 +19,15 @@ pytestmark = pytest.mark.sidecar
 SQL_DIR = pathlib.Path(__file__).resolve().parents[1] / "harness" / "sql"
 V1_SQL = SQL_DIR / "stock_relay_schema_v1.sql"
 V2_SQL = SQL_DIR / "stock_relay_schema_v2.sql"
+V3_SQL = SQL_DIR / "stock_relay_schema_v3.sql"
+CURRENT = 4
 
 
 @pytest.fixture(params=[V1_SQL])
 def v1_db(request, pg_cluster, tmp_path):
     """(dsn, connect, upgrade): a database holding a released contract (v1
     unless parametrized); upgrade() runs `stockrelayd init-schema` twice and
-    checks it reports version 3."""
+    checks it reports the current version."""
     name = pg_cluster.create_database("v1", template=None)
     with contextlib.closing(pg_cluster.connect(name)) as conn, conn.cursor() as cur:
         cur.execute(request.param.read_text())
@@ -37,10 +39,10 @@ def v1_db(request, pg_cluster, tmp_path):
         s = Sidecar(pg_cluster.dsn(name), tmp_path)
         for _ in range(2):  # idempotent
             r = s.init_schema()
-            assert r.returncode == 0 and "version 3" in r.stdout, r.stderr
+            assert r.returncode == 0 and f"version {CURRENT}" in r.stdout, r.stderr
         with connect() as conn, conn.cursor() as cur:
             cur.execute("SELECT version FROM stock_relay_schema_version")
-            assert cur.fetchone() == (3,)
+            assert cur.fetchone() == (CURRENT,)
 
     try:
         yield pg_cluster.dsn(name), connect, upgrade
@@ -134,3 +136,22 @@ def test_v2_database_gains_the_closed_loop_tables_and_keeps_its_rows(v1_db):
         # No Odoo tables here: waking Odoo is a harmless no-op.
         cur.execute("SELECT stock_relay_wake_odoo('stock_relay.ir_cron_stock_relay_reconcile')")
         assert cur.fetchone() == (False,)
+
+
+@pytest.mark.parametrize("v1_db", [V3_SQL], indirect=True)
+def test_v3_database_gains_the_daemon_heartbeat_and_keeps_its_rows(v1_db):
+    """v4 adds the daemon heartbeat table to a v3 database in place; queued rows and inbox events survive."""
+    dsn, connect, upgrade = v1_db
+    with connect() as conn, conn.cursor() as cur:
+        channel = _channel(cur)
+        cur.execute("SELECT stock_relay_enqueue(ARRAY[%s], ARRAY[1], ARRAY['A'], ARRAY[''], ARRAY[3])", [channel])
+        cur.execute("INSERT INTO stock_relay_inbox (channel_id, shop_order_id, topic, event_key, payload, received_via)"
+                    " VALUES (%s, '1', 'order_created', '1@x', '{}', 'poll')", [channel])
+    upgrade()
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT sku, quantity, state FROM stock_relay_outbox")
+        assert cur.fetchall() == [("A", 3, "pending")]
+        cur.execute("SELECT event_key, state FROM stock_relay_inbox")
+        assert cur.fetchall() == [("1@x", "pending")]
+        cur.execute("INSERT INTO stock_relay_daemon (host, pid) VALUES ('h', 42) RETURNING stopped_at, last_seen IS NOT NULL")
+        assert cur.fetchone() == (None, True)

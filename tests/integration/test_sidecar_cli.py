@@ -23,21 +23,21 @@ def test_init_schema_on_an_empty_database_then_status(pg_cluster, tmp_path):
         assert "no stockrelay outbox schema" in refused.stderr
         r = s.init_schema()
         assert r.returncode == 0, r.stderr
-        assert "version 3" in r.stdout
+        assert "version 4" in r.stdout
         again = s.init_schema()  # idempotent
         assert again.returncode == 0, again.stderr
         st = s.status(as_json=True)
-        assert st == {"schema_version": 3, "channels": []}
+        assert st == {"schema_version": 4, "channels": []}
     finally:
         pg_cluster.drop_database(name)
 
 
 def test_newer_schema_version_is_refused_with_a_clear_message(db, sidecar):
-    db.query("UPDATE stock_relay_schema_version SET version = 4")
+    db.query("UPDATE stock_relay_schema_version SET version = 5")
     for args in (("drain", "--once"), ("check",), ("status",), ("run",), ("retry", "--failed")):
         r = sidecar.cmd(*args, timeout=30)
         assert r.returncode == EXIT_SCHEMA, (args, r.stdout, r.stderr)
-        assert "database has outbox schema version 4, this stockrelayd understands 3" in r.stderr
+        assert "database has outbox schema version 5, this stockrelayd understands 4" in r.stderr
         assert "upgrade stockrelayd" in r.stderr
 
 
@@ -45,7 +45,7 @@ def test_older_schema_version_names_the_addon_upgrade(db, sidecar):
     db.query("UPDATE stock_relay_schema_version SET version = 0")
     r = sidecar.cmd("status")
     assert r.returncode == EXIT_SCHEMA
-    assert "database has outbox schema version 0, this stockrelayd understands 3" in r.stderr
+    assert "database has outbox schema version 0, this stockrelayd understands 4" in r.stderr
     assert "stock_relay" in r.stderr
 
 
