@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -24,6 +25,8 @@
 namespace stockrelay::sidecar {
 namespace {
 
+constexpr const char* kDefaultMetricsListen = "127.0.0.1:9847";
+
 struct Globals {
     std::string dsn;
     std::string log_level = "info";
@@ -34,6 +37,10 @@ struct Globals {
     std::optional<std::int64_t> channel;
     std::string listen;
     std::size_t webhook_max_body = 4 * 1024 * 1024;
+    std::string metrics_listen = kDefaultMetricsListen;
+    double heartbeat_interval = 5.0;
+    double stall_seconds = 0;  // 0: max(120 s, 4 leases)
+    std::string log_format = "text";
 };
 
 WorkerOptions worker_options(const Globals& g) {
@@ -238,6 +245,20 @@ int cmd_run(const Globals& g) {
         listen->max_body = g.webhook_max_body;
         o.listen = *listen;
     }
+    if (g.metrics_listen != "off") {
+        auto listen = parse_listen(g.metrics_listen);
+        if (!listen) {
+            std::cerr << "stockrelayd: --metrics-listen: " << listen.error().message << "\n";
+            return exit_usage;
+        }
+        o.ops = OpsOptions{};
+        o.ops->listen = *listen;
+        o.ops_required = g.metrics_listen != kDefaultMetricsListen;
+    }
+    o.heartbeat_every = std::chrono::milliseconds{static_cast<std::int64_t>(g.heartbeat_interval * 1000)};
+    const double stall = g.stall_seconds > 0 ? g.stall_seconds : std::max(120.0, 4.0 * g.lease_seconds);
+    o.stall_limit = std::chrono::milliseconds{static_cast<std::int64_t>(stall * 1000)};
+    if (o.ops) o.ops->stall_limit = o.stall_limit;
     return run_daemon(o);
 }
 
@@ -282,6 +303,22 @@ int cli_main(int argc, char** argv) {
         ->envname("STOCKRELAY_LISTEN");
     app.add_option("--webhook-max-body", g.webhook_max_body, "run: largest webhook body accepted, in bytes (larger: 413)")
         ->check(CLI::Range(std::size_t{1024}, std::size_t{64} * 1024 * 1024));
+    app.add_option("--metrics-listen", g.metrics_listen,
+                   "run: serve GET /healthz, /readyz and /metrics (Prometheus) on ADDR:PORT, or 'off' (env "
+                   "STOCKRELAY_METRICS_LISTEN; default 127.0.0.1:9847, loopback only: if that port is taken the "
+                   "daemon warns and runs without it)")
+        ->envname("STOCKRELAY_METRICS_LISTEN");
+    app.add_option("--heartbeat-interval", g.heartbeat_interval,
+                   "run: seconds between heartbeats (stock_relay_daemon.last_seen, systemd watchdog)")
+        ->check(CLI::Range(0.1, 60.0));
+    app.add_option("--stall-seconds", g.stall_seconds,
+                   "run: a loop busy this long without turning counts as stuck: /healthz answers 503 and the "
+                   "heartbeat stops (default: 4 leases, at least 120)")
+        ->check(CLI::Range(0.0, 86400.0));
+    app.add_option("--log-format", g.log_format, "text, or json: one object per line (ts, level, msg, fields) "
+                                                 "for log shippers (env STOCKRELAY_LOG_FORMAT)")
+        ->envname("STOCKRELAY_LOG_FORMAT")
+        ->check(CLI::IsMember({"text", "json"}));
     auto* run = app.add_subcommand("run", "drain the outbox continuously (one worker per enabled channel)");
 
     auto* drain = app.add_subcommand("drain", "drain every row due now, print a summary, exit");
@@ -316,7 +353,7 @@ int cli_main(int argc, char** argv) {
 
     log::Level level = log::Level::info;
     logging::parse_level(g.log_level, level);
-    logging::setup(level);
+    logging::setup(level, g.log_format == "json" ? logging::Format::json : logging::Format::text);
     if (g.dsn.empty()) {
         std::cerr << "stockrelayd: no database: pass --dsn or set STOCKRELAY_DSN\n";
         return exit_usage;

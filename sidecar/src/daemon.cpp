@@ -11,10 +11,14 @@
 #include <fmt/format.h>
 
 #include "exit_codes.hpp"
+#include "heartbeat.hpp"
+#include "liveness.hpp"
 #include "logging.hpp"
+#include "metrics.hpp"
 #include "order_poller.hpp"
 #include "queries.hpp"
 #include "reconcile.hpp"
+#include "sd_notify.hpp"
 #include "stockrelay/log.hpp"
 #include "stockrelay/schema.hpp"
 
@@ -28,11 +32,13 @@ using std::chrono::steady_clock;
 // requests) on a dedicated connection; every notification (and every
 // reconnect, since notifications may have been missed) wakes all workers.
 void listen_loop(const std::string& dsn, Wakeup& wake, const std::atomic<bool>& stop) {
+    liveness::LoopScope loop("listener");
     std::unique_ptr<pg::Connection> conn;
     int failures = 0;
     std::mt19937_64 rng(std::random_device{}());
     const BackoffPolicy reconnect{milliseconds{500}, milliseconds{30'000}};
     while (!stop) {
+        loop.beat();
         try {
             if (!conn) {
                 conn = std::make_unique<pg::Connection>(dsn);
@@ -55,6 +61,7 @@ void listen_loop(const std::string& dsn, Wakeup& wake, const std::atomic<bool>& 
         } catch (const pg::Error& e) {
             conn.reset();
             ++failures;
+            metrics::db_reconnect("listener");
             log::warn("listener: PostgreSQL unavailable, reconnecting: {}", e.what());
             wake.notify();  // workers find out about the outage themselves
             wake.sleep_for(backoff_delay(reconnect, failures, rng), stop);
@@ -81,6 +88,35 @@ ReconcileOptions reconcile_options(const DaemonOptions& options) {
     o.poll_interval = options.worker.poll_interval;
     o.channel = options.channel;
     return o;
+}
+
+// The operator listener; a bind failure stops the daemon only when the
+// operator named the address (the loopback default may be taken by a second
+// daemon on the host, which must still relay).
+std::unique_ptr<OpsServer> start_ops(const DaemonOptions& options, std::atomic<bool>& stop, int& exit_code) {
+    if (!options.ops) return nullptr;
+    auto ops = std::make_unique<OpsServer>(options.worker.dsn, *options.ops);
+    if (auto started = ops->start(); !started) {
+        if (options.ops_required) {
+            log::error("{}", started.error().message);
+            exit_code = exit_usage;
+            stop = true;
+        } else {
+            log::warn("{}; running without them (set --metrics-listen)", started.error().message);
+        }
+        return nullptr;
+    }
+    return ops;
+}
+
+HeartbeatOptions heartbeat_options(const DaemonOptions& options, const OpsServer* ops) {
+    HeartbeatOptions h;
+    h.dsn = options.worker.dsn;
+    h.every = options.heartbeat_every;
+    h.stall_limit = options.stall_limit;
+    if (ops) h.listen = fmt::format("{}:{}", options.ops->listen.host, ops->port());
+    else if (options.listen) h.listen = fmt::format("{}:{}", options.listen->host, options.listen->port);
+    return h;
 }
 
 }  // namespace
@@ -126,6 +162,13 @@ int run_daemon(const DaemonOptions& options) {
         }
     }
 
+    metrics::declare_daemon_series();
+    auto ops = start_ops(options, stop, exit_code);
+    Heartbeat heartbeat(heartbeat_options(options, ops.get()));
+    std::thread heartbeat_thread([&] { heartbeat.run(wake, stop); });
+
+    const liveness::LoopScope loop("supervisor");
+    bool ready_sent = false;
     std::map<std::int64_t, Running> workers;
     std::map<std::int64_t, std::string> broken;  // channel id -> fingerprint whose error was logged
     std::unique_ptr<pg::Connection> conn;
@@ -150,6 +193,8 @@ int run_daemon(const DaemonOptions& options) {
                 stop = true;
                 break;
             }
+            if (!ready_sent) sd::ready();
+            ready_sent = true;
             const auto rows = queries::load_channels(*conn, true, options.channel);
             failures = 0;
             last_reload = steady_clock::now();
@@ -197,6 +242,7 @@ int run_daemon(const DaemonOptions& options) {
         } catch (const pg::Error& e) {
             conn.reset();
             ++failures;
+            metrics::db_reconnect("supervisor");
             log::warn("supervisor: PostgreSQL unavailable: {}", e.what());
             wait = backoff_delay(reconnect, failures, rng);
         }
@@ -207,12 +253,16 @@ int run_daemon(const DaemonOptions& options) {
             wake.sleep_for(std::chrono::duration_cast<milliseconds>(milliseconds{1000} - since), stop);
     }
 
+    sd::stopping();
     if (webhooks) webhooks->stop();
     orders_thread.join();
     for (auto& [id, r] : workers) r.worker->request_stop();
     for (auto& [id, r] : workers) stop_worker(r);
     listener.join();
     reconciler.join();
+    heartbeat_thread.join();
+    heartbeat.finish();  // after the workers: stopped_at means every batch in hand was acked
+    if (ops) ops->stop();
     signal_thread.join();
     log::info("stockrelayd stopped");
     return exit_code;

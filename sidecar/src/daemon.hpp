@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "ops_server.hpp"
 #include "webhook_server.hpp"
 #include "worker.hpp"
 
@@ -14,6 +15,10 @@ struct DaemonOptions {
     std::optional<std::int64_t> channel;                  // only this channel
     std::chrono::milliseconds reload_interval{30'000};    // re-read the channel table
     std::optional<ListenOptions> listen;                  // the webhook listener; off when unset
+    std::optional<OpsOptions> ops;                        // /healthz, /readyz, /metrics; off when unset
+    bool ops_required = false;     // the operator named the address: failing to bind it stops the daemon
+    std::chrono::milliseconds heartbeat_every{5'000};     // stock_relay_daemon.last_seen, systemd watchdog
+    std::chrono::milliseconds stall_limit{120'000};       // a loop busy this long is stuck (liveness.hpp)
 };
 
 // Runs until SIGTERM/SIGINT (returns exit_ok) or until the database's

@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -22,13 +23,27 @@ std::string with_channel(std::string_view message) {
     return t_channel + ": " + std::string(message);
 }
 
+// The JSON line's body after ts and level (spdlog's pattern writes those):
+// "msg" and "fields" (the channel id when the line is about one channel).
+std::string json_body(const std::string& clean) {
+    nlohmann::json fields = nlohmann::json::object();
+    if (clean.rfind("channel ", 0) == 0) {
+        std::size_t end = 8;
+        while (end < clean.size() && clean[end] >= '0' && clean[end] <= '9') ++end;
+        if (end > 8 && end - 8 < 10) fields["channel_id"] = std::stoll(clean.substr(8, end - 8));
+    }
+    const auto msg = nlohmann::json(clean).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return "\"msg\":" + msg + ",\"fields\":" + fields.dump() + "}";
+}
+
 class SpdlogSink final : public stockrelay::log::Sink {
 public:
-    SpdlogSink(std::shared_ptr<spdlog::logger> logger, stockrelay::log::Level level)
-        : logger_(std::move(logger)), level_(level) {}
+    SpdlogSink(std::shared_ptr<spdlog::logger> logger, stockrelay::log::Level level, Format format)
+        : logger_(std::move(logger)), level_(level), format_(format) {}
 
     void write(stockrelay::log::Level level, std::string_view message) override {
-        const std::string clean = redact(with_channel(message));
+        std::string clean = redact(with_channel(message));
+        if (format_ == Format::json) clean = json_body(clean);
         switch (level) {
             case stockrelay::log::Level::debug: logger_->debug("{}", clean); break;
             case stockrelay::log::Level::info: logger_->info("{}", clean); break;
@@ -41,6 +56,7 @@ public:
 private:
     std::shared_ptr<spdlog::logger> logger_;
     stockrelay::log::Level level_;
+    Format format_;
 };
 
 }  // namespace
@@ -55,12 +71,15 @@ bool parse_level(std::string_view text, stockrelay::log::Level& out) {
     return true;
 }
 
-void setup(stockrelay::log::Level level) {
+void setup(stockrelay::log::Level level, Format format) {
     auto logger = std::make_shared<spdlog::logger>("stockrelayd", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+    if (format == Format::json)
+        logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v)", spdlog::pattern_time_type::utc);
+    else
+        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
     logger->set_level(spdlog::level::trace);
     logger->flush_on(spdlog::level::trace);  // tests and journald read lines as they come
-    stockrelay::log::set_sink(std::make_shared<SpdlogSink>(std::move(logger), level));
+    stockrelay::log::set_sink(std::make_shared<SpdlogSink>(std::move(logger), level, format));
 }
 
 void add_secrets(const std::vector<std::string>& secrets) {

@@ -12,8 +12,13 @@ namespace stockrelay::sidecar::logging {
 
 // Parses "debug|info|warn|error"; false when unknown.
 bool parse_level(std::string_view text, stockrelay::log::Level& out);
+enum class Format {
+    text,  // "2026-11-30T14:02:03.123Z info message"
+    json,  // {"ts": "...", "level": "info", "msg": "...", "fields": {"channel_id": 3}} one per line
+};
 // Installs the spdlog-backed sink (stderr) as the process-wide core sink.
-void setup(stockrelay::log::Level level);
+// Either format is redacted the same way, before it is encoded.
+void setup(stockrelay::log::Level level, Format format = Format::text);
 // Secrets are replaced with "[redacted]" in every later log line.
 void add_secrets(const std::vector<std::string>& secrets);
 // Applies the registered secrets to `text` (for lines printed outside the log).

@@ -11,6 +11,7 @@
 
 #include "inbox.hpp"
 #include "logging.hpp"
+#include "metrics.hpp"
 #include "queries.hpp"
 #include "stockrelay/channels/channel.hpp"
 #include "stockrelay/log.hpp"
@@ -56,6 +57,7 @@ struct ThreadDb {
 };
 
 void reply(httplib::Response& res, int status, const std::string& message) {
+    metrics::webhook_request(status);
     res.status = status;
     res.set_content(json{{"status", status}, {"message", message}}.dump() + "\n", "application/json");
 }

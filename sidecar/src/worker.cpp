@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "liveness.hpp"
 #include "logging.hpp"
+#include "metrics.hpp"
 #include "queries.hpp"
 #include "reclaim.hpp"
 #include "stockrelay/log.hpp"
@@ -75,11 +77,13 @@ std::uint64_t Wakeup::generation() const {
 }
 
 void Wakeup::wait_until(std::uint64_t seen, steady_clock::time_point deadline, const std::atomic<bool>& stop) {
+    const liveness::IdleScope idle;
     std::unique_lock lock(m_);
     cv_.wait_until(lock, deadline, [&] { return generation_ != seen || stop.load(); });
 }
 
 bool Wakeup::sleep_for(milliseconds d, const std::atomic<bool>& stop) {
+    const liveness::IdleScope idle;
     const auto deadline = steady_clock::now() + d;
     std::unique_lock lock(m_);
     cv_.wait_until(lock, deadline, [&] { return stop.load(); });
@@ -123,6 +127,7 @@ std::vector<queries::ClaimedRow> ChannelWorker::claim_rows(pg::Connection& conn,
     const auto batch = static_cast<int>(std::max<std::size_t>(channel_->batch_size(), 1));
     std::int64_t recovered = 0;
     auto rows = queries::claim(conn, config_.id, options_.worker_id, options_.lease, batch, due_before, &recovered);
+    metrics::lease_recovered(config_.id, recovered);
     if (recovered > 0)
         log::warn("channel {} ({}): {} row(s) came back after an expired lease", config_.id, config_.name, recovered);
     return rows;
@@ -374,6 +379,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     const std::int64_t written = ack(conn, plan.acks, plan.upserts, plan.drops);
     t.ack_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - ack_started).count();
     stats.not_acked = static_cast<std::int64_t>(plan.acks.size()) - written;
+    metrics::record_batch(*conn, config_.id, plan.acks, report, t.push_ms);
     // After the ack: the rows' fate never waits on the channel's bookkeeping.
     if (verdict.changed || health_.blocked()) record_state(*conn, verdict.changed);
     else if (verdict.success && replay_pending_) replay_transient(*conn);
@@ -579,6 +585,7 @@ void ChannelWorker::run_once(std::unique_ptr<pg::Connection>& conn) {
 
 void ChannelWorker::run() {
     const logging::ChannelScope scope(fmt::format("channel {} ({})", config_.id, config_.name));
+    const liveness::LoopScope loop(fmt::format("channel {} worker", config_.id));
     std::unique_ptr<pg::Connection> conn;
     int failures = 0;
     const BackoffPolicy reconnect{milliseconds{500}, milliseconds{30'000}};
@@ -601,6 +608,7 @@ void ChannelWorker::run() {
             ++failures;
             if (e.connection_lost()) {
                 conn.reset();
+                metrics::db_reconnect("worker", config_.id);
                 log::warn("channel {} ({}): PostgreSQL unavailable, reconnecting: {}", config_.id, config_.name, e.what());
             } else {
                 log::error("channel {} ({}): database error: {}", config_.id, config_.name, e.what());
