@@ -85,10 +85,14 @@ def test_credentials_never_leak_anywhere(db, shopify, woo, medusa, medusa_proxy,
     run("check")
     run("drain", "--once")
     db.query("UPDATE stock_relay_outbox SET next_attempt_at = now() AT TIME ZONE 'UTC' WHERE state = 'pending'")
-    proc = sc.start("--poll-interval", "0.3")
+    # The daemon logs JSON (--log-format json), the one-shot commands text: both must be clean.
+    proc = sc.start("--poll-interval", "0.3", "--log-format", "json")
     outbox.wait_until(lambda: all(s.levels() == {s.skus[0]: 3, s.skus[1]: 4} for s in shops), timeout=40,
                       message="the good rows in every shop")
     assert proc.stop() == 0
+    lines = [json.loads(line) for line in proc.log().splitlines()]  # every line one JSON object
+    assert all(set(o) == {"ts", "level", "msg", "fields"} for o in lines), lines[:3]
+    assert any(o["fields"].get("channel_id") == bad_shopify for o in lines), lines
     run("status")
     run("status", "--json")
     run("retry", "--failed")
