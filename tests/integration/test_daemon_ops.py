@@ -179,7 +179,7 @@ def test_the_daemon_tells_systemd_ready_then_watchdog_then_stopping(sidecar, tmp
         messages.append(sock.recv(4096).decode())
     elapsed = time.monotonic() - t0
     assert any("READY=1" in m for m in messages), messages
-    assert elapsed < 8, f"3 watchdog pings took {elapsed:.1f} s"
+    assert elapsed < 15, f"3 watchdog pings took {elapsed:.1f} s"
     assert proc.stop() == 0
     sock.settimeout(0.5)
     rest = []
