@@ -77,6 +77,15 @@ class TestShopManagerTour(HttpCase):
                    "'no shop item has SKU TOUR-FAIL-1', 1, %s)", [main.id, products[1].id, now])
         cr.execute("INSERT INTO stock_relay_daemon (host, pid, version, last_seen) "
                    "VALUES ('relay-host', 4242, 'tour', now() AT TIME ZONE 'UTC')")
+        # A second shop whose credentials were refused, with changes waiting for it.
+        outlet = env["stock.relay.channel"].create({
+            "name": "Outlet WooCommerce", "channel_type": "woocommerce", "base_url": "https://outlet.example",
+            "location_line_ids": [(0, 0, {"location_key": "", "location_name": "Store",
+                                          "location_ids": [(6, 0, stock.ids)]})]})
+        env.cr.flush()
+        cr.execute("INSERT INTO stock_relay_channel_state (channel_id, state, since, reason, error_code) "
+                   "VALUES (%s, 'refused', %s, 'WooCommerce refused the consumer key (HTTP 401)', 'auth')",
+                   [outlet.id, now - timedelta(minutes=42)])
         self.main = main
 
     def test_shop_manager_path(self):

@@ -21,6 +21,7 @@ registry.category("web_tour.tours").add("stock_relay_shop_manager", {
     steps: () => [
         // 1. The dashboard is the first screen of Inventory > Shop Sync.
         { trigger: ".o_stock_relay_dashboard .o_kanban_record:contains('Main Shopify') .o_stock_relay_failed:contains('1')" },
+        { trigger: ".o_kanban_record:contains('Outlet WooCommerce') .o_stock_relay_state:contains('Credentials refused since')" },
         ...shot("dashboard", ".o_stock_relay_dashboard .o_stock_relay_sparkline"),
         // 2. Create a channel.
         { trigger: ".o_main_navbar .dropdown-toggle:contains('Shop Sync')", run: "click" },
