@@ -42,6 +42,10 @@ class TestAlerts(StockRelayCase):
         self.assertEqual(len(activity), 1, "three failed rows, two runs: one activity")
         self.assertEqual(activity.user_id, self.manager)
         self.assertIn("Failed rows", activity.summary)
+        mails = self.env["mail.message"].search([("model", "=", "stock.relay.channel"), ("res_id", "=", self.channel.id),
+                                                 ("partner_ids", "in", self.manager.partner_id.ids)])
+        self.assertEqual(len(mails), 1, "Odoo's usual notification (email) of the assigned activity, once")
+        self.assertIn("assigned to you", mails.subject)
         activity.action_feedback("looking at it")  # done by the user while the incident lasts
         self.check()
         self.assertFalse(self.activities(), "not repeated while the incident lasts")
