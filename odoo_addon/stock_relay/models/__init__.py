@@ -20,3 +20,4 @@ from . import stock_relay_channel_dashboard
 from . import stock_relay_alert
 from . import stock_relay_statistics
 from . import product_sync_history
+from . import stock_relay_channel_form

@@ -24,6 +24,14 @@ class TestScreens(StockRelayCase):
         form = Form(self.env["stock.relay.channel"])
         form.name = "Through the form"
         form.base_url = "https://form.myshopify.com"
+        # Every setting kept outside the contract's table (this addon's and its bridges', e.g. the order
+        # settings of stock_relay_sale) starts at the value a blank channel computes.
+        blank = self.env["stock.relay.channel"].new({})
+        side = [name for name, field in blank._fields.items()
+                if field.compute and field.inverse and not field.store and not field.readonly and blank[name]]
+        self.assertIn("reconcile_interval_type", side)
+        for name in side:
+            self.assertEqual(form[name], blank[name], name)
         channel = form.save()
         self.assertEqual((channel.reconcile_interval_number, channel.reconcile_interval_type), (1, "days"))
 
