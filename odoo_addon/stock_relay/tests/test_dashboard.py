@@ -146,3 +146,15 @@ class TestDashboard(StockRelayCase):
         for figure in ("pending_count", "failed_count", "done_24h", "oldest_pending_age", "last_success_at",
                        "success_rate_24h", "hourly_chart", "dashboard_state_label", "daemon_status"):
             self.assertIn(f'name="{figure}"', arch)
+
+    def test_last_success_reads_through_the_index(self):
+        # On a big log the card's last success must not read every row of the channel (contract v4
+        # index stock_relay_outbox_done_at: measured 3.6 s -> 15 ms for 4 cards over 2M rows); the
+        # planner is told to avoid sequential scans so the tiny test table answers as a big one would.
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        self.addCleanup(self.env.cr.execute, "SET LOCAL enable_seqscan = on")
+        self.env.cr.execute(
+            "EXPLAIN SELECT o.done_at FROM stock_relay_outbox o WHERE o.channel_id = %s AND o.state = 'done' "
+            "AND o.done_at IS NOT NULL ORDER BY o.done_at DESC LIMIT 1", [self.channel.id])
+        plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+        self.assertIn("stock_relay_outbox_done_at", plan, plan)
