@@ -723,6 +723,12 @@ CREATE TABLE IF NOT EXISTS stock_relay_daemon (
     stopped_at  timestamp
 );
 CREATE INDEX IF NOT EXISTS stock_relay_daemon_seen ON stock_relay_daemon (last_seen DESC);
+-- Odoo's "Shop Sync" dashboard reads each channel's last success and the
+-- rows pushed per hour over the last 24 h; on a log of millions of done rows
+-- this partial index keeps both an index range scan instead of reading every
+-- row of the channel.
+CREATE INDEX IF NOT EXISTS stock_relay_outbox_done_at
+    ON stock_relay_outbox (channel_id, done_at) WHERE state = 'done';
 -- ---- end v4 [heartbeat] ----------------------------------------------------
 
 

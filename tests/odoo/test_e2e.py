@@ -275,7 +275,8 @@ def test_odoo_to_shopify(odoo, shop, ca, sidecar, work):
     odoo.x("stock.relay.preview", "action_preview", [preview])
     html = odoo.x("stock.relay.preview", "read", [preview], ["result"])[0]["result"]
     assert "floor(max(0, 7.0 − 0.0) − buffer 0.0) = <b>7</b>" in html, html
-    assert "Product E2E-1" in html and f'"{gid["Main"]}": 7' in html, html
+    # The shop's levels by the mapped locations' names, not raw JSON keyed by shop ids (issue 14).
+    assert "Product E2E-1" in html and "Main: 7 · Outlet: 0" in html and gid["Main"] not in html, html
 
     # What Odoo shows about it: the log, the statistics, the unmatched report.
     stats = odoo.x("stock.relay.channel", "read", [channel], ["pending_count", "failed_count", "last_success_at"])[0]

@@ -15,3 +15,9 @@ from . import stock_relay_reconcile_compare
 from . import stock_relay_channel_reconcile
 from . import stock_relay_reconcile_purge
 from . import stock_relay_reconcile_heal
+from . import stock_relay_daemon
+from . import stock_relay_channel_dashboard
+from . import stock_relay_alert
+from . import stock_relay_statistics
+from . import product_sync_history
+from . import stock_relay_channel_form

@@ -73,7 +73,7 @@ class StockRelayChannel(models.Model):
                              help="Secrets by shop type; readable by administrators only.")
     settings = JsonObject(string="Extra Settings", groups="base.group_system")
     batch_size = NullableInteger(help="Items per shop request; empty = the shop's default "
-                                      "(Shopify 250, WooCommerce 100).")
+                                      "(Shopify 250, WooCommerce 50, Medusa 250).")
     max_attempts = fields.Integer(required=True, default=10,
                                   help="A row that failed transiently this many times is marked failed.")
     timeout_ms = fields.Integer(string="Timeout (ms)", required=True, default=15000)
@@ -232,19 +232,22 @@ class StockRelayChannel(models.Model):
 
     # ------------------------------------------------------------ stats
     def _compute_stats(self):
+        # One indexed probe per figure and channel, never a scan of the whole log
+        # (stock_relay_outbox_state_channel; stock_relay_outbox_done_at for the last success).
         stats = {}
         if self.ids:
             self.env.cr.execute(
                 """
-                SELECT channel_id,
-                       count(*) FILTER (WHERE state = 'pending'),
-                       count(*) FILTER (WHERE state = 'failed'),
-                       min(enqueued_at) FILTER (WHERE state = 'pending'),
-                       max(done_at) FILTER (WHERE state = 'done'),
+                SELECT c.id,
+                       (SELECT count(*) FROM stock_relay_outbox o WHERE o.channel_id = c.id AND o.state = 'pending'),
+                       (SELECT count(*) FROM stock_relay_outbox o WHERE o.channel_id = c.id AND o.state = 'failed'),
+                       (SELECT min(o.enqueued_at) FROM stock_relay_outbox o
+                         WHERE o.channel_id = c.id AND o.state = 'pending'),
+                       (SELECT o.done_at FROM stock_relay_outbox o
+                         WHERE o.channel_id = c.id AND o.state = 'done' AND o.done_at IS NOT NULL
+                         ORDER BY o.done_at DESC LIMIT 1),
                        now() AT TIME ZONE 'UTC'
-                  FROM stock_relay_outbox
-                 WHERE channel_id = ANY(%s)
-                 GROUP BY channel_id
+                  FROM unnest(%s::int[]) AS c(id)
                 """,
                 [list(self.ids)],
             )
@@ -404,7 +407,10 @@ class StockRelayChannel(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("stock_relay.action_stock_relay_outbox")
         action["domain"] = [("channel_id", "=", self.id)]
         state = self.env.context.get("outbox_state")
-        action["context"] = {"search_default_state_%s" % state: 1} if state else {}
+        filters = ["state_%s" % state] if state else []
+        # The dashboard's figures: each opens the log on exactly the rows it counts.
+        filters += self.env.context.get("outbox_filters") or []
+        action["context"] = {"search_default_%s" % name: 1 for name in filters} or {"search_default_recent": 1}
         return action
 
 

@@ -96,7 +96,9 @@ def _schedule_field(cfield):
                 raise UserError(_("Give the reconcile interval a number and a unit."))
             channel._reconcile_schedule().write({sfield: value.id if isinstance(value, models.BaseModel) else value})
 
-    return {"compute": compute, "inverse": inverse}
+    # The default fills the form of a new channel: Odoo's onchange does not compute a field whose
+    # dependencies got no value, so without it the form saved 0 and refused the interval.
+    return {"compute": compute, "inverse": inverse, "default": SCHEDULE_DEFAULTS[sfield]}
 
 
 class StockRelayChannelReconcile(models.Model):
@@ -115,7 +117,9 @@ class StockRelayChannelReconcile(models.Model):
                                         help="Empty: at the scheduler's next run.")
     reconcile_responsible_id = fields.Many2one(
         "res.users", string="Responsible", **_schedule_field("reconcile_responsible_id"),
-        help="Gets an activity when a reconcile finds more differences than the threshold.")
+        help="Gets an activity when a reconcile finds more differences than the threshold, and one per incident "
+             "when the shop refuses the credentials, rows fail or changes wait too long (empty: whoever created "
+             "the channel).")
     reconcile_drift_threshold = fields.Integer(
         string="Drift Threshold", **_schedule_field("reconcile_drift_threshold"),
         help="An activity is created when a reconcile finds more differences than this (0: any difference).")

@@ -43,7 +43,12 @@ class StockRelayUnmatched(models.Model):
                 HAVING sum(q.quantity) > 0
                 UNION ALL
                 (SELECT DISTINCT ON (o.channel_id, o.product_id)
-                       o.product_id, o.channel_id, o.error_code, o.sku, NULL::numeric, o.last_error, o.updated_at
+                       o.product_id, o.channel_id, o.error_code, o.sku,
+                       -- what the product has on hand, like the no-SKU rows (was NULL: shown 0.00)
+                       (SELECT coalesce(sum(q.quantity), 0) FROM stock_quant q
+                          JOIN stock_location l ON l.id = q.location_id AND l.usage = 'internal'
+                         WHERE q.product_id = o.product_id),
+                       o.last_error, o.updated_at
                   FROM stock_relay_outbox o
                  WHERE o.state = 'failed' AND o.error_code IN ('sku_not_found', 'duplicate_sku')
                    AND NOT EXISTS (SELECT 1 FROM stock_relay_outbox n

@@ -13,3 +13,7 @@ from . import test_reconcile
 from . import test_reconcile_heal
 from . import test_reconcile_schedule
 from . import test_reconcile_concurrency
+from . import test_dashboard
+from . import test_screens
+from . import test_alerts
+from . import test_tour

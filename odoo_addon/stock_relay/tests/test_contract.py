@@ -39,6 +39,9 @@ class TestContract(TransactionCase):
     def test_outbox_model_matches_contract(self):
         self.assert_model_matches_table("stock.relay.outbox", "stock_relay_outbox")
 
+    def test_heartbeat_model_matches_contract(self):
+        self.assert_model_matches_table("stock.relay.daemon", "stock_relay_daemon")
+
     def test_selections_match_check_constraints(self):
         self.env.cr.execute(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'stock_relay_outbox'::regclass "

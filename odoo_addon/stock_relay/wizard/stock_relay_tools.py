@@ -1,5 +1,3 @@
-import json
-
 import stockrelay_native
 from markupsafe import Markup, escape
 
@@ -15,6 +13,23 @@ def _table(headers, rows):
         Markup("<tr>%s</tr>") % Markup("").join(Markup("<td>%s</td>") % c for c in row) for row in rows)
     return Markup('<table class="table table-sm o_stock_relay_table"><thead><tr>%s</tr></thead>'
                   '<tbody>%s</tbody></table>') % (head, body)
+
+
+def _levels(channel, levels):
+    """A shop item's levels as a person reads them: "Main warehouse: 5 · Backroom: 0".
+
+    Shops key levels by their location id (a Shopify GID, a Medusa id); the
+    channel's mapping knows the names. An unmapped location shows its id.
+    """
+    if not levels:
+        return ""
+    names = {line.location_key or "": line.location_name for line in channel.sudo().location_line_ids}
+    parts = sorted((names.get(key) or key or channel.env._("(default)"), qty) for key, qty in levels.items())
+    return " · ".join(f"{name}: {_number(qty)}" for name, qty in parts)
+
+
+def _number(qty):
+    return str(int(qty)) if isinstance(qty, float) and qty.is_integer() else str(qty)
 
 
 class StockRelaySkuLookup(models.TransientModel):
@@ -41,7 +56,7 @@ class StockRelaySkuLookup(models.TransientModel):
                 levels = item.get("levels") or {}
                 rows.append((item.get("sku"), item.get("title") or "", item.get("remote_id"),
                              _("yes") if item.get("tracked") else _("no"),
-                             json.dumps(levels, sort_keys=True) if levels else ""))
+                             _levels(self.channel_id, levels)))
             self.result = _table([_("SKU"), _("Title"), _("Shop ID"), _("Tracked"), _("Levels")], rows)
         return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
                 "view_mode": "form", "target": "new", "name": _("Look up SKU")}
@@ -102,7 +117,7 @@ class StockRelayPreview(models.TransientModel):
                 items = channel._native_channel().lookup_sku(sku)
                 parts.append(_table([_("Shop ID"), _("Title"), _("Levels")],
                                     [(i.get("remote_id"), i.get("title") or "",
-                                      json.dumps(i.get("levels") or {}, sort_keys=True)) for i in items])
+                                      _levels(channel, i.get("levels"))) for i in items])
                              if items else Markup("<p>%s</p>") % _("The shop has no item with SKU %s.", sku))
             except (stockrelay_native.StockRelayError, UserError) as exc:
                 message = native_message(exc) if isinstance(exc, stockrelay_native.StockRelayError) else str(exc)
