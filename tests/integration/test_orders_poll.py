@@ -13,7 +13,10 @@ WooCommerce (emulator): a burst spread over a few seconds is imported once,
 also when an order is edited between two pages of a poll (the emulator's
 /_control/orders/touch updates it right after a given listing, which a real
 shop cannot do on demand): an offset-paged list then shifts an unread order
-back onto a page already read, and the old poll lost it for good."""
+back onto a page already read, and the old poll lost it for good.
+
+A channel whose settings do not load is not dropped silently: the poller logs
+why and records it on the channel's cursor row."""
 from __future__ import annotations
 
 import datetime as dt
@@ -110,3 +113,16 @@ def test_woocommerce_burst_imported_once_although_an_order_changes_mid_poll(db, 
     assert [int(r["shop_order_id"]) for r in rows if r["topic"] == "order_updated"] == [ids[3]]
     listing = [r for r in woo.requests() if r["method"] == "GET" and r["path"].startswith("/wp-json/wc/v3/orders")]
     assert len(listing) <= 8, f"{len(listing)} order pages for {len(ids)} orders"
+
+
+def test_a_channel_that_cannot_be_polled_says_why_on_its_cursor_row(db, sidecar):
+    """A channel with orders in whose settings do not load (no access token) used to be dropped silently."""
+    cid = outbox.add_channel(db.conn, name="No token", channel_type="shopify", base_url="https://127.0.0.1:9",
+                             api_version="2025-10", credentials={})
+    enable_orders(db.conn, cid, poll_seconds=1)
+    proc = sidecar.start()
+    row = wait_for(lambda: (r := cursor_row(db.conn, cid)) and r["error_code"] and r, what="the error on the cursor row")
+    assert row["error_code"] == "config"
+    assert "credentials.access_token" in row["last_error"]
+    proc.wait_for_log(rf"channel {cid}: orders cannot be polled: .*access_token", timeout=10)
+    assert proc.alive()
