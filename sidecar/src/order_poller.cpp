@@ -64,6 +64,7 @@ OrderPollResult poll_channel_orders(pg::Connection& conn, inbox::CronNotifier& n
     OrderPollResult out;
     const auto ends = steady_clock::now() + slice;
     const auto from = since(conn, cfg.id, lookback_hours(cfg));
+    log::debug("order poll: orders updated after {}", from);
     orders::PollReport rep;
     auto stored = [&](const std::vector<std::string>& keys) { return inbox::stored_keys(conn, cfg.id, keys); };
     auto sink = [&](const orders::OrderPage& page) {
@@ -83,6 +84,8 @@ OrderPollResult poll_channel_orders(pg::Connection& conn, inbox::CronNotifier& n
         out.inserted += w.inserted;
         if (w.inserted > 0) notifier.notify(conn);
         out.more = steady_clock::now() >= ends;
+        log::debug("order poll: page of {} new, {} already stored; cursor {}", page.orders.size(), page.skipped,
+                   page.newest_updated_at);
         return !stop.load() && !out.more;
     };
     out.error = orders::poll_orders(channel, from, stored, sink, rep);
@@ -159,7 +162,7 @@ bool OrderPoller::poll_due(pg::Connection& conn) {
         more = more || r.more;
         if (r.error)
             log::warn("order poll failed: {}; next try in {} s", logging::redact(r.error->describe()), p.every.count());
-        else if (r.inserted > 0 || r.malformed > 0 || r.more)
+        else if (r.inserted > 0 || r.malformed > 0 || r.more || log::enabled(log::Level::debug))
             log::info("order poll: {} order(s) listed in {} page(s), {} already stored, {} new inbox row(s), {} "
                       "malformed, {} ms{}", r.seen, r.pages, r.skipped, r.inserted, r.malformed, ms,
                       r.more ? "; continues after the other channels" : "");
