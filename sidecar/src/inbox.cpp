@@ -56,9 +56,10 @@ Event malformed_event(const nlohmann::json& raw, std::string raw_body, std::stri
     return e;
 }
 
-WriteResult write(pg::Connection& conn, std::int64_t channel_id, const std::vector<Event>& events) {
+WriteResult write(pg::Connection& conn, std::int64_t channel_id, const std::vector<Event>& events,
+                  const std::function<void()>& in_same_transaction) {
     WriteResult r;
-    if (events.empty()) return r;
+    if (events.empty() && !in_same_transaction) return r;
     pg::Transaction tx(conn);
     for (const auto& e : events) {
         pg::Params p;
@@ -79,8 +80,23 @@ WriteResult write(pg::Connection& conn, std::int64_t channel_id, const std::vect
         auto woke = conn.exec("SELECT stock_relay_wake_odoo($1)", pg::Params().add(kInboxCron));
         r.odoo_woken = woke.rows() == 1 && woke.boolean(0, 0);
     }
+    if (in_same_transaction) in_same_transaction();
     tx.commit();
     return r;
+}
+
+std::vector<bool> stored_keys(pg::Connection& conn, std::int64_t channel_id, const std::vector<std::string>& keys) {
+    std::vector<bool> out(keys.size(), false);
+    if (keys.empty()) return out;
+    auto r = conn.exec(
+        "SELECT k.ord - 1 FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY AS k(key, ord) "
+        "WHERE EXISTS (SELECT 1 FROM stock_relay_inbox i WHERE i.channel_id = $1 AND i.event_key = k.key)",
+        pg::Params().add(channel_id).add(pg::sanitize_text(nlohmann::json(keys).dump())));
+    for (int i = 0; i < r.rows(); ++i) {
+        const auto idx = std::stoull(r.str(i, 0));
+        if (idx < out.size()) out[idx] = true;
+    }
+    return out;
 }
 
 std::string with_dbname(const std::string& dsn, const std::string& dbname) {

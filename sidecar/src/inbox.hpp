@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,8 +42,13 @@ struct WriteResult {
 };
 
 // One transaction: the inserts and, when anything was new, the wake-up
-// trigger row, so Odoo never sees rows without a trigger.
-WriteResult write(pg::Connection& conn, std::int64_t channel_id, const std::vector<Event>& events);
+// trigger row, so Odoo never sees rows without a trigger. `in_same_transaction`
+// (the poll's cursor move) commits with them, also for an empty page.
+WriteResult write(pg::Connection& conn, std::int64_t channel_id, const std::vector<Event>& events,
+                  const std::function<void()>& in_same_transaction = {});
+
+// Which of these event keys the channel's inbox already holds (same order as `keys`).
+std::vector<bool> stored_keys(pg::Connection& conn, std::int64_t channel_id, const std::vector<std::string>& keys);
 
 // Sends `NOTIFY cron_trigger, '<dbname>'` on a connection to the `postgres`
 // maintenance database, where Odoo's cron workers LISTEN. Failures are

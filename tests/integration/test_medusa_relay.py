@@ -389,6 +389,42 @@ def test_an_order_placed_through_the_store_api_is_polled_into_the_inbox(medusa_s
     assert cur.isoformat() + "Z" >= row["event_key"].split("@")[1]
 
 
+def test_a_small_burst_is_polled_once_and_a_later_poll_lists_only_the_new_order(medusa_shop, medusa, sidecar, db):
+    """Issue #12 on a real Medusa: updated_at[$gt] + order=updated_at, 100 a page; the daemon's log line per
+    poll says how many orders Medusa listed and how many were already stored."""
+    import re
+
+    from harness.medusa_orders import MedusaStore
+    from harness.orders import enable_orders, inbox_rows, wait_for
+
+    shop = medusa_shop(["MUG"])
+    medusa.set_level(shop.sku["MUG"], shop.locations["Main"], 50)
+    store = MedusaStore(medusa, shop.locations["Main"])
+    placed = [store.place_order(shop.sku["MUG"], quantity=1, email=f"burst{n}@example.com")["id"] for n in range(4)]
+    enable_orders(db.conn, shop.channel_id, poll_seconds=1)
+    proc = sidecar.start()
+    rows = wait_for(lambda: (r := inbox_rows(db.conn, shop.channel_id)) and len(r) >= 4 and r, timeout=30,
+                    what="the burst")
+    newest = max(r["shop_updated_at"] for r in rows)
+    overlap = sum(r["shop_updated_at"] == newest for r in rows)  # what the next poll may list again
+    time.sleep(1.1)  # the poll compares update times to the second: the next order is in a later one
+    later = store.place_order(shop.sku["MUG"], quantity=1, email="later@example.com")["id"]
+    rows = wait_for(lambda: (r := inbox_rows(db.conn, shop.channel_id)) and len(r) >= 5 and r, timeout=30,
+                    what="the later order")
+    time.sleep(2.5)  # more polls: nothing new, nothing stored twice
+    rows = inbox_rows(db.conn, shop.channel_id)
+    assert {r["shop_order_id"] for r in rows} == set(placed + [later])
+    events = [(r["shop_order_id"], r["shop_updated_at"]) for r in rows]
+    assert len(events) == len(set(events)), f"an update stored twice: {events}"
+    polls = [tuple(map(int, m)) for m in re.findall(
+        r"order poll: (\d+) order\(s\) listed in (\d+) page\(s\), (\d+) already stored, (\d+) new", proc.log())]
+    assert len(polls) >= 2, polls
+    # Every order listed again was recognised as stored before normalizing: none reached the insert to be dropped.
+    assert all(listed - stored == new for listed, _pages, stored, new in polls), polls
+    found = next(p for p in polls[1:] if p[3] >= 1)  # the first poll after the burst's that stored anything
+    assert found[0] <= found[3] + overlap, f"a later poll listed {found[0]} orders, the cursor's second holds {overlap}"
+
+
 def test_the_example_subscriber_posts_a_signed_order_placed_the_listener_stores(medusa_shop, medusa, sidecar, db):
     from harness.medusa_orders import MedusaStore
     from harness.orders import enable_orders, inbox_rows, wait_for

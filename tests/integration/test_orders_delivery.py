@@ -86,7 +86,7 @@ def test_shopify_retries_a_failed_delivery_and_the_retry_is_stored(shop_factory,
 @pytest.mark.shopify
 def test_shopify_poll_pages_through_orders_and_resumes_after_downtime(shop_factory, shopify, sidecar, db):
     shop = shop_factory(skus=["MUG-1"], levels=100)
-    for n in range(5):  # more than one page (2 orders per call)
+    for n in range(5):  # (paging through a burst: test_orders_poll.py)
         shopify.control("POST", "orders", {"lineItems": [{"sku": "MUG-1", "quantity": 1, "price": f"{n}.10"}]})
     enable_orders(db.conn, shop.channel_id, poll_seconds=1)
     proc = sidecar.start()

@@ -33,9 +33,22 @@ struct OrderEvent {
 // and a message naming the field ("line_items[1].quantity: not an integer").
 Result<OrderEvent> normalize(std::string_view shop_type, const nlohmann::json& raw);
 
+// The event identity normalize() would give, read from the id, update time
+// and status fields only: lets a poll skip orders already stored without
+// normalizing them. nullopt when those fields are unreadable (normalize()
+// then names the field).
+struct EventIdentity {
+    std::string shop_order_id;
+    std::string shop_updated_at;  // UTC, to the second
+    std::string event_key;
+};
+std::optional<EventIdentity> event_identity(std::string_view shop_type, const nlohmann::json& raw);
+
 // Timestamps as shops write them ("…+02:00", "…Z", "….123Z", Woo's
 // offset-less GMT) -> UTC "YYYY-MM-DDTHH:MM:SSZ" (fraction dropped).
 std::optional<std::string> to_utc_second(std::string_view iso);
+// The same, `seconds` later (negative: earlier).
+std::optional<std::string> utc_second_plus(std::string_view iso, long long seconds);
 
 // payload column text: {"order": <normalized>, "raw": <body>}, with the raw
 // body copied byte for byte (its numbers never pass through a double).

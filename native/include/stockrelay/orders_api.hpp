@@ -21,25 +21,45 @@ struct RawOrder {
     std::string text;     // its JSON text as stored in payload.raw
 };
 
-// One page, oldest update first. Return false to stop (shutdown).
-using OrderPageSink = std::function<bool(const std::vector<RawOrder>& page)>;
+// One page of the shop's list, oldest update first, without the orders the
+// inbox already holds (never normalized again, and for Shopify their extra
+// line items are not fetched).
+struct OrderPage {
+    std::vector<RawOrder> orders;
+    std::string newest_updated_at;  // UTC; the newest update on the shop's page, skipped orders included ("" if none)
+    int skipped = 0;                // listed, already stored
+};
+
+// Which of these event keys the inbox holds (same order as the keys).
+using StoredFilter = std::function<std::vector<bool>(const std::vector<std::string>& event_keys)>;
+// Stores one page. Return false to stop after it (shutdown, or the poll's
+// time slice is used up: the cursor resumes there next time).
+using OrderPageSink = std::function<bool(const OrderPage& page)>;
 
 struct PollReport {
-    int api_calls = 0;
-    int pages = 0;
+    int api_calls = 0;   // all requests, Shopify's extra line-item reads included
+    int pages = 0;       // order-list pages
     long long orders = 0;
+    long long skipped = 0;
 };
 
 // Every order updated strictly after `since` (UTC "YYYY-MM-DDTHH:MM:SSZ"),
-// page by page: Shopify orders(query: "updated_at:>…", sortKey: UPDATED_AT),
-// WooCommerce GET orders?modified_after=…&dates_are_gmt=true, Medusa
-// GET /admin/orders?updated_at[$gt]=… (the `$` matters: Medusa silently
-// ignores updated_at[gt]). nullopt when all were read.
-std::optional<Error> poll_orders(channels::Channel& channel, const std::string& since, const OrderPageSink& sink,
-                                 PollReport& report);
+// page by page, oldest update first: Shopify orders(query: "updated_at:>…",
+// sortKey: UPDATED_AT) as large as the query-cost limit allows, WooCommerce
+// GET orders?modified_after=…&dates_are_gmt=true&orderby=modified&per_page=100,
+// Medusa GET /admin/orders?updated_at[$gt]=…&order=updated_at&limit=100 (the
+// `$` matters: Medusa silently ignores updated_at[gt]). nullopt when all were
+// read or the sink stopped.
+std::optional<Error> poll_orders(channels::Channel& channel, const std::string& since, const StoredFilter& stored,
+                                 const OrderPageSink& sink, PollReport& report);
 
-// Shopify's GraphQL document the poll sends (tests validate it against the schema).
+// Shopify's GraphQL documents the poll sends (tests validate them against the
+// schema): the order list, and the rest of one order's line items.
 const std::string& shopify_orders_document();
+const std::string& shopify_order_lines_document();
+// Orders per list call: the most whose requested cost (spec: object 1,
+// connection 2 + first x node) stays within Shopify's 1000-point query limit.
+int shopify_orders_page_size();
 
 struct Webhook {
     std::string topic;    // the shop's own name: "ORDERS_CREATE", "order.created"

@@ -48,9 +48,8 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
     return true;
 }
 
-}  // namespace
-
-std::optional<std::string> to_utc_second(std::string_view s) {
+// Seconds since the epoch of an ISO 8601 time (see to_utc_second).
+std::optional<long long> epoch_second(std::string_view s) {
     int y, mo, d, h, mi, se;
     if (!digits(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
         !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != ' ') || !digits(s, 11, 2, h) || s[13] != ':' ||
@@ -77,8 +76,19 @@ std::optional<std::string> to_utc_second(std::string_view s) {
             return std::nullopt;
         }
     }
-    const long long t = days_from_civil(y, mo, d) * 86400 + h * 3600LL + mi * 60LL + se - offset;
-    return format_utc(t);
+    return days_from_civil(y, mo, d) * 86400 + h * 3600LL + mi * 60LL + se - offset;
+}
+
+}  // namespace
+
+std::optional<std::string> to_utc_second(std::string_view s) {
+    const auto t = epoch_second(s);
+    return t ? std::optional<std::string>(format_utc(*t)) : std::nullopt;
+}
+
+std::optional<std::string> utc_second_plus(std::string_view iso, long long seconds) {
+    const auto t = epoch_second(iso);
+    return t ? std::optional<std::string>(format_utc(*t + seconds)) : std::nullopt;
 }
 
 std::string_view topic_for(bool cancelled, const std::string& created_at, const std::string& updated_at) {

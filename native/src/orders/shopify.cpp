@@ -159,8 +159,8 @@ Draft from_graphql(const json& r) {
     for (const char* key : {"lineItems", "shippingLines"})
         if (const json* conn = optional_member(r, key))
             if (const json* info = optional_member(*conn, "pageInfo"); info && info->value("hasNextPage", false))
-                throw Malformed(fmt::format("{}: the order has more than one page of them (the poll reads 50 line "
-                                            "items, 3 shipping lines); its webhook carries them all", key));
+                throw Malformed(fmt::format("{}: only the first page of them was read (the poll reads the rest "
+                                            "before normalizing); its webhook carries them all", key));
     const auto items = nodes(r, "lineItems", "");
     for (std::size_t i = 0; i < items.size(); ++i) {
         const auto p = fmt::format("lineItems[{}]", i);

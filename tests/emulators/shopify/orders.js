@@ -21,7 +21,9 @@
  * billingAddress?, shippingAddress?, financialStatus?} creates an order (and
  * commits its stock at the first location); POST /_control/orderupdate {id,
  * cancel?: true, note?} updates it; POST /_control/webhookconfig {clientSecret,
- * retryBaseMs, maxAttempts}; GET /_control/deliveries lists every attempt.
+ * retryBaseMs, maxAttempts}; GET /_control/deliveries lists every attempt;
+ * GET /_control/orderlistings lists every orders() page served (query, first,
+ * after, returned, ids), for tests that bound how much a poll re-reads.
  */
 const crypto = require('crypto');
 const http = require('http');
@@ -47,6 +49,7 @@ function reset(emu) {
   emu.nextOrderNum = 1001;
   emu.webhookSubs = new Map();
   emu.deliveries = [];
+  emu.orderListings = [];
   emu.webhookConfig = { clientSecret: 'shpss_emulator_client_secret', retryBaseMs: 1000, maxAttempts: 8, timeoutMs: 5000 };
 }
 
@@ -193,7 +196,10 @@ function install({ RESOLVERS, paginate, emulatorClass }) {
       let list = [...ctx.emu.orders.values()].filter(orderFilter(args.query));
       const key = args.sortKey === 'UPDATED_AT' ? 'updatedAt' : args.sortKey === 'CREATED_AT' ? 'createdAt' : null;
       list.sort((a, b) => (key && a[key] !== b[key] ? (a[key] < b[key] ? -1 : 1) : a.num - b.num));
-      return paginate(list, args, (o) => String(o.num), info);
+      const page = paginate(list, args, (o) => String(o.num), info);
+      ctx.emu.orderListings.push({ at: Date.now(), query: args.query || null, first: args.first, after: args.after || null,
+        returned: page.nodes ? page.nodes.length : 0, ids: (page.nodes || []).map((o) => o.num) });
+      return page;
     },
     'QueryRoot.order': (_s, args, ctx) => ctx.emu.orders.get(args.id) || null,
     'Order.lineItems': (o, args, _ctx, info) => paginate(o.lines, args, (l) => String(l.num), info),
@@ -255,6 +261,7 @@ function control(emu, method, name, payload) {
     return { status: 200, body: { ok: true } };
   }
   if (name === 'deliveries' && method === 'GET') return { status: 200, body: { deliveries: emu.deliveries } };
+  if (name === 'orderlistings' && method === 'GET') return { status: 200, body: { listings: emu.orderListings } };
   return null;
 }
 

@@ -17,6 +17,9 @@ webhooks"), and what this module reproduces:
   built at delivery time and the ``X-WC-Webhook-*`` headers, signature
   base64(HMAC-SHA256(body, secret)). No retry; 5 consecutive failures disable
   the webhook.
+- Test control: ``POST /_control/orders/touch {"after_listings": N, "order_id": id}``
+  updates the order right after the N-th orders listing from now is served
+  (a merchant editing an order while a poll pages through the list).
 - Delivery goes through ``wp_safe_remote_post``: only ports 80, 443, 8080 and
   the site's own are allowed, others get nothing (the filter
   ``http_allowed_safe_ports`` adds ports: here ``POST /_control/webhooks``
@@ -74,6 +77,7 @@ def install(*, api_cls, ctx_cls, shop_cls, handler_cls, wperror, wp_json):
             self.webhooks = {}
             self.next_webhook_id = 1
             self.deliveries = []
+            self.touch_after = None  # (orders listings left, order id): see /_control/orders/touch
             self.allowed_ports = set()
             self.deliver_async = True
 
@@ -258,7 +262,15 @@ def install(*, api_cls, ctx_cls, shop_cls, handler_cls, wperror, wp_json):
         chunk = rows[(page - 1) * per_page: page * per_page]
         pages = (len(rows) + per_page - 1) // per_page
         self.req.items = len(chunk)
-        return 200, {"X-WP-Total": str(len(rows)), "X-WP-TotalPages": str(pages)}, [render(o) for o in chunk]
+        body = [render(o) for o in chunk]
+        with self.shop.lock:
+            plan = self.shop.touch_after
+            if plan is not None:
+                left, oid = plan[0] - 1, plan[1]
+                self.shop.touch_after = (left, oid) if left > 0 else None
+                if left <= 0 and oid in self.shop.orders:  # edited right after this page was served
+                    self.shop.orders[oid]["_modified"] = time.time()
+        return 200, {"X-WP-Total": str(len(rows)), "X-WP-TotalPages": str(pages)}, body
 
     def hook_view(self, h):
         return {k: v for k, v in h.items() if k != "failure_count"} | {
@@ -319,6 +331,13 @@ def install(*, api_cls, ctx_cls, shop_cls, handler_cls, wperror, wp_json):
                     shop.allowed_ports = set(int(x) for x in payload["allowed_ports"])
                 if "async" in payload:
                     shop.deliver_async = bool(payload["async"])
+            return self.send(200, {"ok": True})
+        if name == "orders/touch" and self.command == "POST":
+            # {"after_listings": N, "order_id": id}: the order is updated (as a merchant editing it would)
+            # right after the N-th orders listing from now is served: what happens between two pages of a poll.
+            payload = json.loads(body or b"{}")
+            with shop.lock:
+                shop.touch_after = (int(payload["after_listings"]), int(payload["order_id"]))
             return self.send(200, {"ok": True})
         if name == "webhooks/deliveries" and self.command == "GET":
             with shop.lock:
