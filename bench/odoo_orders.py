@@ -110,14 +110,21 @@ def insert(reg, channel_id, run, n):
 def drain(reg):
     """The cron's loop: one committed transaction per batch until nothing is pending."""
     t, cpu = time.perf_counter(), time.process_time()
-    batches = 0
-    while True:
+    batches = idle = 0
+    while idle < 600:
         with reg.cursor() as cr:
             done = env_of(cr)["stock.relay.inbox"]._cron_process()
             cr.commit()
-        if not done:
-            break
-        batches += 1
+            if not done:
+                # Nothing left, or this batch was postponed behind another worker's commit (the cron's
+                # trigger calls again then): go on while rows are pending.
+                cr.execute("SELECT count(*) FROM stock_relay_inbox WHERE state = 'pending'")
+                if not cr.fetchone()[0]:
+                    break
+                idle += 1
+                time.sleep(0.05)
+                continue
+        batches, idle = batches + 1, 0
     return time.perf_counter() - t, time.process_time() - cpu, batches
 
 
