@@ -78,3 +78,22 @@ class TestOrderBatch(OrderCase):
             self.assert_row(row, "done")
         self.assertEqual(self.sale_for("gid://shopify/Order/401").state, "cancel")
         self.assertEqual(self.reserved(), 1)
+
+    def test_a_batch_follows_the_channel_settings(self):
+        team = self.env["crm.team"].create({"name": "Webshop batch"})
+        self.woo.write({"sale_team_id": team.id, "sale_warehouse_id": self.warehouse.id,
+                        "sale_auto_confirm": False, "sale_unknown_sku_policy": "fallback"})
+        self.set_stock(self.product, 10)
+        booking = self.insert_event(order("801", "#801", [line(None, 2, "35.00", name="Pottery class")]),
+                                    channel=self.woo)
+        plain = self.insert_event(order("802", "#802", [line("SR-001", 1, "10.00")], email="b@example.com"),
+                                  channel=self.woo)
+        self.process()
+        self.assert_row(booking, "done")
+        self.assert_row(plain, "done")
+        sales = self.sale_for("801", self.woo) | self.sale_for("802", self.woo)
+        self.assertEqual(sales.mapped("state"), ["draft", "draft"])
+        self.assertEqual((sales.team_id, sales.warehouse_id), (team, self.warehouse))
+        self.assertEqual(self.sale_for("801", self.woo).order_line.product_id,
+                         self.env.ref("stock_relay_sale.product_shop_item"))
+        self.assertEqual(self.reserved(), 0, "draft sale orders reserve nothing")
