@@ -7,12 +7,15 @@ customers new, half returning) and times the import cron's own loop over them:
 _cron_process() batches, each committed (the precommit outbox writes
 included), until none is pending. Every order is confirmed, so its stock is
 reserved and the relay enqueues the new quantities. Writes a JSON summary.
+With WORKERS > 1 that many processes drain the same rows at once (as Odoo's
+cron workers would); the run then checks that no row was processed twice.
 
-    python3 bench/odoo_orders.py OUT.json RUNS QUICK DB
+    python3 bench/odoo_orders.py OUT.json RUNS QUICK DB [WORKERS]
 """
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -107,19 +110,62 @@ def insert(reg, channel_id, run, n):
 def drain(reg):
     """The cron's loop: one committed transaction per batch until nothing is pending."""
     t, cpu = time.perf_counter(), time.process_time()
-    batches = 0
-    while True:
+    batches = idle = 0
+    while idle < 600:
         with reg.cursor() as cr:
             done = env_of(cr)["stock.relay.inbox"]._cron_process()
             cr.commit()
-        if not done:
-            break
-        batches += 1
+            if not done:
+                # Nothing left, or this batch was postponed behind another worker's commit (the cron's
+                # trigger calls again then): go on while rows are pending.
+                cr.execute("SELECT count(*) FROM stock_relay_inbox WHERE state = 'pending'")
+                if not cr.fetchone()[0]:
+                    break
+                idle += 1
+                time.sleep(0.05)
+                continue
+        batches, idle = batches + 1, 0
     return time.perf_counter() - t, time.process_time() - cpu, batches
+
+
+def _worker(dbname, ready, go, results):
+    """One cron worker in its own process: loads the registry, then drains when told to."""
+    reg = odoo.modules.registry.Registry(dbname)
+    ready.put(os.getpid())
+    go.wait()
+    secs, cpu, batches = drain(reg)
+    results.put((cpu, batches))
+
+
+def drain_parallel(dbname, workers):
+    """``workers`` processes draining at once: (wall seconds, their CPU seconds, batches)."""
+    ctx = multiprocessing.get_context("spawn")  # a fresh Odoo per process, no shared connections
+    ready, go, results = ctx.Queue(), ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(dbname, ready, go, results)) for _ in range(workers)]
+    for proc in procs:
+        proc.start()
+    for _ in procs:
+        ready.get(timeout=300)
+    t = time.perf_counter()
+    go.set()
+    done = [results.get(timeout=3600) for _ in procs]
+    secs = time.perf_counter() - t
+    for proc in procs:
+        proc.join()
+    return secs, sum(cpu for cpu, _ in done), sum(b for _, b in done)
+
+
+def twice_processed(reg, shop_order_prefix):
+    """Rows of this run processed more than once, and rows not done."""
+    with reg.cursor() as cr:
+        cr.execute("SELECT count(*) FILTER (WHERE attempts <> 1), count(*) FILTER (WHERE state <> 'done') "
+                   "FROM stock_relay_inbox WHERE shop_order_id LIKE %s", [shop_order_prefix + "_" * 6])
+        return cr.fetchone()
 
 
 def main():
     out, runs, quick, dbname = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4]
+    workers = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     n = 100 if quick else 400
     reg, channel_id = setup(dbname)
     insert(reg, channel_id, int(time.time()) % 100000 + 50, 20)  # warm the registry's caches (not timed)
@@ -128,20 +174,22 @@ def main():
     base = int(time.time()) % 100000
     for run in range(runs):
         insert(reg, channel_id, base + run + 1, n)
-        secs, cpu, batches = drain(reg)
+        secs, cpu, batches = drain(reg) if workers == 1 else drain_parallel(dbname, workers)
+        again, not_done = twice_processed(reg, f"gid://shopify/Order/{base + run + 1}")
         with reg.cursor() as cr:
             cr.execute("SELECT state, count(*) FROM stock_relay_inbox GROUP BY state")
             states = dict(cr.fetchall())
         results.append({"orders": n, "seconds": secs, "per_second": n / secs, "batches": batches,
                         "odoo_cpu_seconds": cpu, "per_odoo_cpu_second": n / cpu, "states": states,
+                        "workers": workers, "rows_processed_twice": again, "rows_not_done": not_done,
                         "load_average": os.getloadavg()[0]})
         log(f"run {run + 1}: {n} orders in {secs:.1f} s = {n / secs:.1f} orders/s ({batches} batches; "
-            f"Odoo process CPU {cpu:.1f} s = {n / cpu:.1f} orders per CPU-second; load {os.getloadavg()[0]:.1f}) "
-            f"{states}")
+            f"Odoo process CPU {cpu:.1f} s = {n / cpu:.1f} orders per CPU-second; load {os.getloadavg()[0]:.1f}; "
+            f"{workers} worker(s), rows processed twice: {again}, not done: {not_done}) {states}")
     rates = [r["per_second"] for r in results]
     summary = {"per_second": statistics.median(rates), "runs": results, "orders_per_run": n,
                "per_odoo_cpu_second": statistics.median(r["per_odoo_cpu_second"] for r in results),
-               "lines_per_order": 4}
+               "lines_per_order": 4, "workers": workers}
     with open(out, "w") as f:
         json.dump(summary, f, indent=2)
 

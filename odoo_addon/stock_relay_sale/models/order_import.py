@@ -6,24 +6,16 @@ Every check that can fail runs before anything is written where it can, and
 the caller runs all of it in a savepoint, so a failure leaves nothing behind.
 """
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
 
 from markupsafe import Markup
 
 from odoo import _
 from odoo.fields import Command
 
+from .order_cache import ChannelCache
+from .order_errors import ImportFailure  # noqa: F401 - imported from here by stock_relay_inbox
 from .order_lines import LineBuilder
-from .order_partner import find_or_create_customer
-
-
-class ImportFailure(Exception):
-    """Bad input the shop manager can fix: the row fails with ``code`` and ``message``."""
-
-    def __init__(self, code, message):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+from .order_partner import customer_email, find_or_create_customer
 
 
 def parse_time(value):
@@ -39,27 +31,17 @@ def parse_time(value):
     return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
-def money(value, what):
-    try:
-        return Decimal(str(value if value not in (None, "") else "0"))
-    except InvalidOperation:
-        raise ImportFailure("invalid_payload", f"{what}: {value!r} is not a number")
-
-
 class OrderImport:
-    def __init__(self, row, defer_confirm=False):
+    def __init__(self, row, defer_confirm=False, cache=None):
+        """``cache``: the batch's ChannelCache of ``row``'s channel (a fresh one when None)."""
         self.row = row
         # With defer_confirm, a new order that should be confirmed is left in ``to_confirm``
         # for the caller to confirm together with the rest of its batch.
         self.defer_confirm = defer_confirm
         self.to_confirm = row.env["sale.order"]
-        self.channel = row.channel_id
-        self.company = self.channel.company_id or row.env.company
-        # No field tracking on what the import writes (the inbox row is the audit trail): it halves the work.
-        self.env = row.env(context=dict(row.env.context, allowed_company_ids=[self.company.id],
-                                        tracking_disable=True), su=True)
-        self.settings = self.env["stock.relay.sale.settings"].search([("channel_id", "=", self.channel.id)],
-                                                                     limit=1) or self.env["stock.relay.sale.settings"].new({})
+        self.cache = cache or ChannelCache(row)
+        self.channel, self.company, self.env = self.cache.channel, self.cache.company, self.cache.env
+        self.settings = self.cache.settings
         self.order = (row.payload or {}).get("order")
         if not isinstance(self.order, dict) or not self.order.get("id") or not isinstance(self.order.get("lines"), list):
             raise ImportFailure("invalid_payload", _("The event has no normalized order (order.id and order.lines)."))
@@ -88,15 +70,24 @@ class OrderImport:
 
     # ------------------------------------------------------------ create
     def _create(self):
-        currency, pricelist = self._currency()
+        vals = self.prepare_create()
+        vals.update(partner_vals(*find_or_create_customer(self.cache, self.order)))
+        sale = self.env["sale.order"].create(vals)
+        if self.settings.auto_confirm and self.defer_confirm:
+            self.to_confirm = sale
+        elif self.settings.auto_confirm:
+            sale.action_confirm()  # reserves the stock; stock_relay publishes the new numbers to every shop
+        return sale
+
+    def prepare_create(self):
+        """The new sale order's values but its customer and addresses (see partner_vals); every check
+        that can fail on the shop's data runs here, before anything is written."""
+        currency = self.cache.currency((self.order.get("currency") or "").strip().upper())
         lines = LineBuilder(self, currency).build()
-        customer, invoice, delivery = find_or_create_customer(self.env, self.company, self.order)
+        customer_email(self.env, self.order)
         vals = {
-            "partner_id": customer.id,
-            "partner_invoice_id": invoice.id,
-            "partner_shipping_id": delivery.id,
             "company_id": self.company.id,
-            "pricelist_id": pricelist.id,
+            "pricelist_id": self.cache.pricelist(currency).id,
             "client_order_ref": self.order.get("name") or self.row.shop_order_name,
             "origin": f"{self.channel.name} {self.order.get('name') or self.order['id']}",
             "stock_relay_channel_id": self.channel.id,
@@ -110,27 +101,7 @@ class OrderImport:
             vals["team_id"] = self.settings.team_id.id
         if self.settings.warehouse_id:
             vals["warehouse_id"] = self.settings.warehouse_id.id
-        sale = self.env["sale.order"].create(vals)
-        if self.settings.auto_confirm and self.defer_confirm:
-            self.to_confirm = sale
-        elif self.settings.auto_confirm:
-            sale.action_confirm()  # reserves the stock; stock_relay publishes the new numbers to every shop
-        return sale
-
-    def _currency(self):
-        code = (self.order.get("currency") or "").strip().upper()
-        currency = self.env["res.currency"].with_context(active_test=False).search([("name", "=", code)], limit=1)
-        if not currency or not currency.active:
-            raise ImportFailure("unknown_currency", _(
-                "The order is in %(code)s, which is not an active currency in Odoo: activate it "
-                "(Accounting/Invoicing > Configuration > Currencies), then Retry.", code=code or _("(no currency)")))
-        Pricelist = self.env["product.pricelist"]
-        pricelist = Pricelist.search([("currency_id", "=", currency.id),
-                                      ("company_id", "in", [False, self.company.id])], limit=1)
-        if not pricelist:
-            pricelist = Pricelist.create({"name": _("Shop orders (%s)", currency.name), "currency_id": currency.id,
-                                          "company_id": self.company.id})
-        return currency, pricelist
+        return vals
 
     # ------------------------------------------------------------ update
     def _update(self, sale):
@@ -172,6 +143,10 @@ class OrderImport:
                    name=self.order.get("name"), why=blocker))
         return "done", sale, ("cancel_needs_review", _("Odoo could not cancel it automatically (%s); an "
                                                        "activity was created on the sale order.", blocker))
+
+
+def partner_vals(customer, invoice, delivery):
+    return {"partner_id": customer.id, "partner_invoice_id": invoice.id, "partner_shipping_id": delivery.id}
 
 
 def _cancel_blocker(sale):

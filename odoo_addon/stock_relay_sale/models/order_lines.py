@@ -5,6 +5,8 @@ from odoo import _
 from odoo.fields import Command
 from odoo.tools import float_compare
 
+from .order_errors import ImportFailure, money
+
 
 class LineBuilder:
     def __init__(self, importer, currency):
@@ -14,8 +16,8 @@ class LineBuilder:
         self.settings = importer.settings
         self.currency = currency
         self.order = importer.order
+        self.cache = importer.cache
         # Shops price an order's shipping the way they price its items.
-        self._tax_cache = {}
         self.included = any(line.get("taxes_included") for line in self.order.get("lines") or [])
 
     def build(self):
@@ -26,12 +28,10 @@ class LineBuilder:
         return lines
 
     def _fail(self, code, message):
-        from .order_import import ImportFailure
         return ImportFailure(code, message)
 
     # ------------------------------------------------------------ items
     def _item(self, line):
-        from .order_import import money
         qty = int(line.get("quantity") or 0)
         unit = money(line.get("unit_price"), _("unit price of %s", line.get("name")))
         product, description = self._product(line, unit)
@@ -40,10 +40,7 @@ class LineBuilder:
 
     def _product(self, line, unit):
         sku = (line.get("sku") or "").strip()
-        product = self.env["product.product"]
-        if sku:
-            product = product.search([("default_code", "=", sku), ("company_id", "in", [False, self.company.id])],
-                                     order="id", limit=1)
+        product = self.cache.product(sku) if sku else self.env["product.product"]
         if product:
             self._check_sellable(product)
             return product, line.get("name") or product.display_name
@@ -75,7 +72,6 @@ class LineBuilder:
 
     # ------------------------------------------------------------ shipping
     def _shipping(self, ship):
-        from .order_import import money
         product = self.settings.shipping_product_id
         if not product:
             raise self._fail("no_shipping_product", _(
@@ -101,7 +97,6 @@ class LineBuilder:
         }
 
     def _taxes(self, taxes, included):
-        from .order_import import money
         found = self.env["account.tax"]
         for tax in taxes:
             percent = money(tax.get("rate"), _("tax rate")) * 100
@@ -116,10 +111,7 @@ class LineBuilder:
         return found
 
     def _tax_for(self, percent, included):
-        key = (percent, included)
-        if key not in self._tax_cache:
-            self._tax_cache[key] = self._find_tax(percent, included)
-        return self._tax_cache[key]
+        return self.cache.tax(percent, included, self._find_tax)
 
     def _find_tax(self, percent, included):
         for line in self.imp.channel.sale_tax_map_ids:
