@@ -751,6 +751,7 @@ CREATE TABLE IF NOT EXISTS stock_relay_last_set (
     channel_id    integer NOT NULL REFERENCES stock_relay_channel (id) ON DELETE CASCADE,
     sku           varchar NOT NULL,
     location_key  varchar NOT NULL DEFAULT '',
+    remote_id     varchar NOT NULL DEFAULT '',  -- the shop item it was set on (a moved SKU starts afresh)
     quantity      bigint  NOT NULL,
     odoo_quantity bigint  NOT NULL,
     outbox_id     bigint,

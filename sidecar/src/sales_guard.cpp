@@ -20,6 +20,7 @@ struct Snapshot {
     std::int64_t mark = 0;  // newest inbox id of the channel
     struct Last {
         std::int64_t quantity = 0;
+        std::string remote_id;
         std::int64_t mark = 0;
         std::vector<sales_aware::Hold> held;
     };
@@ -42,11 +43,11 @@ void load_heads(pg::Connection& conn, std::int64_t channel_id, Snapshot& s) {
 
 void load_last(pg::Connection& conn, std::int64_t channel_id, const std::vector<std::string>& skus, Snapshot& s) {
     auto r = conn.exec(
-        "SELECT sku, location_key, quantity, inbox_mark, held::text FROM stock_relay_last_set "
+        "SELECT sku, location_key, quantity, inbox_mark, held::text, remote_id FROM stock_relay_last_set "
         " WHERE channel_id = $1 AND sku = ANY($2::varchar[])",
         pg::Params().add(channel_id).add(pg::text_array(skus)));
     for (int i = 0; i < r.rows(); ++i)
-        s.last[{r.str(i, 0), r.str(i, 1)}] = {r.i64(i, 2), r.i64(i, 3), holds_from_json(r.get(i, 4))};
+        s.last[{r.str(i, 0), r.str(i, 1)}] = {r.i64(i, 2), r.str(i, 5), r.i64(i, 3), holds_from_json(r.get(i, 4))};
 }
 
 void load_valued(pg::Connection& conn, const std::vector<std::int64_t>& ids, Snapshot& s) {
@@ -156,6 +157,7 @@ void SalesGuard::arm(pg::Connection& conn, std::int64_t channel_id, std::vector<
         k->row_id = it.row_id;
         k->sku = it.sku;
         k->location_key = it.location_key;
+        if (it.cached) k->remote_id = it.cached->remote_id;
         k->odoo = it.quantity;
         k->mark = s.mark;
         auto& in = k->in;
@@ -166,6 +168,7 @@ void SalesGuard::arm(pg::Connection& conn, std::int64_t channel_id, std::vector<
         in.unabsorbed = sales_aware::unabsorbed(s.orders, it.sku, valued);
         if (auto l = s.last.find({it.sku, it.location_key}); l != s.last.end()) {
             in.last_set = l->second.quantity;
+            it.last_set_remote = l->second.remote_id;
             in.held = l->second.held;
             in.new_orders = sales_aware::received_between(s.orders, it.sku, l->second.mark, s.mark);
         }
@@ -185,8 +188,13 @@ void SalesGuard::arm(pg::Connection& conn, std::int64_t channel_id, std::vector<
     }
 }
 
+void SalesGuard::pushed(const channels::PushReport& report) {
+    for (const auto& o : report.items)
+        if (auto k = by_row_.find(o.row_id); k != by_row_.end() && o.resolved) k->second->remote_id = o.resolved->remote_id;
+}
+
 void SalesGuard::record(pg::Connection& conn, std::int64_t channel_id, const std::vector<std::int64_t>& done_ids) {
-    std::vector<std::string> skus, locs, held, notes;
+    std::vector<std::string> skus, locs, held, notes, remotes;
     std::vector<std::int64_t> rows, set, odoo, marks;
     for (auto id : done_ids) {
         auto it = by_row_.find(id);
@@ -195,6 +203,7 @@ void SalesGuard::record(pg::Connection& conn, std::int64_t channel_id, const std
         rows.push_back(id);
         skus.push_back(k.sku);
         locs.push_back(k.location_key);
+        remotes.push_back(k.remote_id);
         set.push_back(k.out.set);
         odoo.push_back(k.odoo);
         marks.push_back(k.mark);
@@ -206,13 +215,13 @@ void SalesGuard::record(pg::Connection& conn, std::int64_t channel_id, const std
     if (rows.empty()) return;
     conn.exec(
         "INSERT INTO stock_relay_last_set AS s"
-        "       (channel_id, sku, location_key, quantity, odoo_quantity, outbox_id, inbox_mark, held, set_at)"
-        " SELECT $1, u.sku, u.loc, u.q, u.odoo, u.row, u.mark, u.held::jsonb, (now() AT TIME ZONE 'UTC')"
+        "       (channel_id, sku, location_key, remote_id, quantity, odoo_quantity, outbox_id, inbox_mark, held, set_at)"
+        " SELECT $1, u.sku, u.loc, u.remote, u.q, u.odoo, u.row, u.mark, u.held::jsonb, (now() AT TIME ZONE 'UTC')"
         "   FROM unnest($2::bigint[], $3::varchar[], $4::varchar[], $5::bigint[], $6::bigint[], $7::bigint[],"
-        "               $8::text[]) AS u(row, sku, loc, q, odoo, mark, held)"
+        "               $8::text[], $9::varchar[]) AS u(row, sku, loc, q, odoo, mark, held, remote)"
         "   JOIN stock_relay_outbox o ON o.id = u.row AND o.state = 'done'"
         " ON CONFLICT (channel_id, sku, location_key) DO UPDATE"
-        "   SET quantity = EXCLUDED.quantity, odoo_quantity = EXCLUDED.odoo_quantity, outbox_id = EXCLUDED.outbox_id,"
+        "   SET remote_id = EXCLUDED.remote_id, quantity = EXCLUDED.quantity, odoo_quantity = EXCLUDED.odoo_quantity, outbox_id = EXCLUDED.outbox_id,"
         "       inbox_mark = EXCLUDED.inbox_mark, held = EXCLUDED.held, set_at = EXCLUDED.set_at",
         pg::Params()
             .add(channel_id)
@@ -222,7 +231,8 @@ void SalesGuard::record(pg::Connection& conn, std::int64_t channel_id, const std
             .add(pg::int_array(set))
             .add(pg::int_array(odoo))
             .add(pg::int_array(marks))
-            .add(pg::text_array(held)));
+            .add(pg::text_array(held))
+            .add(pg::text_array(remotes)));
     // The accounting is logged on the row, ahead of the shop's answer.
     conn.exec(
         "UPDATE stock_relay_outbox o SET response_excerpt = 'stockrelay: ' || u.note || coalesce(E'\\n' || o.response_excerpt, '')"

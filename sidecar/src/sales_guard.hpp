@@ -24,6 +24,8 @@ class SalesGuard {
 public:
     // Arms `items` (one per pushed row). Reads only; its own short transaction.
     void arm(pg::Connection& conn, std::int64_t channel_id, std::vector<channels::PushItem>& items);
+    // Notes the shop item each row landed on (a fresh resolution, or the cached one).
+    void pushed(const channels::PushReport& report);
     // Upserts stock_relay_last_set for `done_ids` and notes unusual accounting
     // (drift, held units) on those rows; call inside the ack transaction.
     void record(pg::Connection& conn, std::int64_t channel_id, const std::vector<std::int64_t>& done_ids);
@@ -34,6 +36,7 @@ public:
         std::int64_t row_id = 0;
         std::string sku;
         std::string location_key;
+        std::string remote_id;  // the shop item written (cached, or resolved during the push)
         std::int64_t odoo = 0;
         std::int64_t mark = 0;  // newest inbox id seen when the level was observed
         sales_aware::Inputs in;

@@ -362,6 +362,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     sales_.arm(*conn, config_.id, prepared.items);
     const auto push_started = steady_clock::now();
     const auto report = push_with_heartbeat(*conn, rows, prepared.items, t.started);
+    sales_.pushed(report);
     t.push_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - push_started).count();
 
     // The retry window matters only for rows out of attempts: ask their age then.

@@ -534,7 +534,7 @@ private:
     // Sales-aware pushes: the lookup that precedes every write read the level
     // (available = stocked - reserved); the item's on_level decides from it.
     static std::int64_t to_write(const PushItem& item, const Resolution& res, ItemOutcome& out) {
-        if (!item.on_level) return item.quantity;
+        if (!item.on_level || !item.baseline_for(res.remote_id)) return item.quantity;
         const auto reserved = level_reserved(res, item.location_key);
         const auto stocked = res.extra.find("stocked");
         if (!reserved || stocked == res.extra.end() || !stocked->contains(item.location_key) ||

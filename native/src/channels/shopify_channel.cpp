@@ -206,9 +206,10 @@ public:
                 out.error = make_error(ErrorCode::rejected, "the row has no Shopify location (map the location in Odoo)");
                 continue;
             }
-            sh::SetLine line{"", sh::location_gid(it.location_key), it.quantity, it.row_id, it.version, it.last_set};
+            sh::SetLine line{"", sh::location_gid(it.location_key), it.quantity, it.row_id, it.version};
             if (it.cached && !it.cached->remote_id.empty()) {
                 line.inventory_item_id = it.cached->remote_id;
+                if (it.baseline_for(line.inventory_item_id)) line.compare = it.last_set;
                 ready.push_back(Pending{i, std::move(line), true, false, &it});
                 continue;
             }
@@ -472,7 +473,8 @@ private:
                     const PushItem& it = items[idx];
                     ready.push_back(Pending{idx,
                                             sh::SetLine{res->remote_id, sh::location_gid(it.location_key), it.quantity,
-                                                        it.row_id, it.version, it.last_set},
+                                                        it.row_id, it.version,
+                                                        it.baseline_for(res->remote_id) ? it.last_set : std::nullopt},
                                             false, false, &it});
                 }
             }

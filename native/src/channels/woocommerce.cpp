@@ -214,7 +214,8 @@ private:
     std::vector<Target> read_levels(std::vector<PushItem>& items, std::vector<Target> targets, PushReport& rep, Ctx& ctx) {
         std::map<std::string, std::vector<std::size_t>> by_parent;
         for (std::size_t k = 0; k < targets.size(); ++k)
-            if (items[targets[k].idx].on_level) by_parent[targets[k].res.parent_id].push_back(k);
+            if (items[targets[k].idx].on_level && items[targets[k].idx].baseline_for(targets[k].res.remote_id))
+                by_parent[targets[k].res.parent_id].push_back(k);
         std::vector<bool> unread(targets.size(), false);
         for (const auto& [parent, ks] : by_parent) {
             for (std::size_t at = 0; at < ks.size(); at += kPerPage) {
