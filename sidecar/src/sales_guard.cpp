@@ -241,10 +241,4 @@ void SalesGuard::record(pg::Connection& conn, std::int64_t channel_id, const std
         pg::Params().add(pg::int_array(rows)).add(pg::text_array(notes)));
 }
 
-int SalesGuard::compare_conflicts(const channels::PushReport& report) const {
-    int n = 0;
-    for (const auto& o : report.items) n += o.compare_conflicts;
-    return n;
-}
-
 }  // namespace stockrelay::sidecar

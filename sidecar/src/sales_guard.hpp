@@ -29,8 +29,6 @@ public:
     // Upserts stock_relay_last_set for `done_ids` and notes unusual accounting
     // (drift, held units) on those rows; call inside the ack transaction.
     void record(pg::Connection& conn, std::int64_t channel_id, const std::vector<std::int64_t>& done_ids);
-    // Figures of the last armed batch, for the batch log line.
-    int compare_conflicts(const channels::PushReport& report) const;
 
     struct Key {
         std::int64_t row_id = 0;
