@@ -1,7 +1,7 @@
 #include "sales_guard.hpp"
 
 #include <algorithm>
-#include <cmath>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -26,6 +26,7 @@ struct Snapshot {
     };
     std::map<std::pair<std::string, std::string>, Last> last;
     std::map<std::int64_t, std::int64_t> valued_at;  // row id -> microseconds
+    std::set<std::int64_t> heals;                    // rows of a reconcile heal (trigger 'reconcile')
     std::vector<OrderLine> orders;
 };
 
@@ -52,10 +53,13 @@ void load_last(pg::Connection& conn, std::int64_t channel_id, const std::vector<
 
 void load_valued(pg::Connection& conn, const std::vector<std::int64_t>& ids, Snapshot& s) {
     auto r = conn.exec(
-        "SELECT id, (extract(epoch FROM coalesce(valued_at, enqueued_at)) * 1000000)::bigint "
+        "SELECT id, (extract(epoch FROM coalesce(valued_at, enqueued_at)) * 1000000)::bigint, trigger = 'reconcile' "
         "  FROM stock_relay_outbox WHERE id = ANY($1::bigint[])",
         pg::Params().add(pg::int_array(ids)));
-    for (int i = 0; i < r.rows(); ++i) s.valued_at[r.i64(i, 0)] = r.i64(i, 1);
+    for (int i = 0; i < r.rows(); ++i) {
+        s.valued_at[r.i64(i, 0)] = r.i64(i, 1);
+        if (r.boolean(i, 2)) s.heals.insert(r.i64(i, 0));
+    }
 }
 
 // Per (order, SKU): the quantity of the order's newest event that is not
@@ -162,7 +166,9 @@ void SalesGuard::arm(pg::Connection& conn, std::int64_t channel_id, std::vector<
         k->mark = s.mark;
         auto& in = k->in;
         in.sellable = it.quantity;
-        in.grace_seconds = s.grace;
+        // A heal is the operator's verdict on a reconcile report: what the shop
+        // lost without an order is drift now (orders in the inbox still count).
+        in.grace_seconds = s.heals.count(it.row_id) ? 0 : s.grace;
         in.now = s.now;
         const auto valued = s.valued_at.count(it.row_id) ? s.valued_at.at(it.row_id) : s.now * 1'000'000;
         in.unabsorbed = sales_aware::unabsorbed(s.orders, it.sku, valued);

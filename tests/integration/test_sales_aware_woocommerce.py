@@ -119,3 +119,15 @@ def test_an_imported_order_explains_the_drop_and_is_counted_once(db, woo_https, 
     sidecar.drain_once()
     assert shop.stock("SA-4") == 18
     assert outbox.rows(db.conn, state="done")[-1]["response_excerpt"].startswith("{")
+
+
+def test_a_reconcile_heal_overwrites_an_unexplained_drop_at_once(db, woo_https, test_ca, sidecar):  # noqa: F811
+    shop = make_woo_shop(db, woo_https, test_ca, simple=["SA-5"])
+    shop.enqueue([(1, "SA-5", 8)])
+    sidecar.drain_once()
+    shop.emu.set_stock(sku="SA-5", stock_quantity=3)   # edited in the admin; a reconcile reported it
+    shop.enqueue([(1, "SA-5", 8)], trigger="reconcile")
+    sidecar.drain_once()
+    assert shop.stock("SA-5") == 8                     # the heal lands now, not after the grace period
+    row = outbox.rows(db.conn, state="done")[-1]
+    assert "drift: 5 unit(s) left the shop and no order explained them" in row["response_excerpt"]
