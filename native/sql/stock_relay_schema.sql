@@ -734,8 +734,87 @@ CREATE INDEX IF NOT EXISTS stock_relay_outbox_done_at
 
 
 -- ---- v4 [sales-aware] (sales-aware pushes) ---------------------------------
--- (filled by the sales-aware pushes issue: the last value set per key, and
--- the shop sales Odoo has not absorbed yet)
+-- A push sets Odoo's sellable minus the shop's sales Odoo has not absorbed
+-- yet: inbox orders not yet a confirmed sale order, and drops of the shop's
+-- level since our last write that no order explains yet (held as presumed
+-- sales for sales_grace_seconds, then drift: overwritten, noted on the row).
+
+-- How long an unexplained drop of a shop's level is held as a presumed sale
+-- (longer than order_poll_seconds, so the order behind it has time to arrive).
+ALTER TABLE stock_relay_channel ADD COLUMN IF NOT EXISTS sales_grace_seconds integer NOT NULL DEFAULT 900;
+ALTER TABLE stock_relay_channel DROP CONSTRAINT IF EXISTS stock_relay_channel_sales_grace_seconds_check;
+ALTER TABLE stock_relay_channel ADD CONSTRAINT stock_relay_channel_sales_grace_seconds_check
+    CHECK (sales_grace_seconds > 0);
+
+-- The value the daemon last set per (channel, SKU, shop location), written in
+-- the transaction that acks the row 'done'. The next push compares the shop's
+-- level with it (Shopify: as changeFromQuantity). `inbox_mark`: the newest
+-- inbox id of the channel when the shop's level was observed (orders received
+-- after it explain later drops). `held`: the presumed sales kept then,
+-- [{"quantity": n, "since": epoch seconds}], oldest first. Daemon-written;
+-- Odoo only reads it.
+CREATE TABLE IF NOT EXISTS stock_relay_last_set (
+    channel_id    integer NOT NULL REFERENCES stock_relay_channel (id) ON DELETE CASCADE,
+    sku           varchar NOT NULL,
+    location_key  varchar NOT NULL DEFAULT '',
+    remote_id     varchar NOT NULL DEFAULT '',  -- the shop item it was set on (a moved SKU starts afresh)
+    quantity      bigint  NOT NULL,
+    odoo_quantity bigint  NOT NULL,
+    outbox_id     bigint,
+    inbox_mark    bigint  NOT NULL DEFAULT 0,
+    held          jsonb   NOT NULL DEFAULT '[]'::jsonb,
+    set_at        timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+    PRIMARY KEY (channel_id, sku, location_key)
+);
+
+-- When the number on an outbox row was computed: the start of the transaction
+-- that wrote its quantity (insert, or an enqueue updating the pending row).
+-- Compared with stock_relay_inbox_absorbed.absorbed_at to decide whether the
+-- number already contains a confirmed shop order.
+ALTER TABLE stock_relay_outbox ADD COLUMN IF NOT EXISTS valued_at timestamp;
+ALTER TABLE stock_relay_outbox ALTER COLUMN valued_at SET DEFAULT (now() AT TIME ZONE 'UTC');
+CREATE OR REPLACE FUNCTION stock_relay_outbox_valued() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.valued_at := (now() AT TIME ZONE 'UTC');
+    RETURN NEW;
+END $$;
+DROP TRIGGER IF EXISTS stock_relay_outbox_valued ON stock_relay_outbox;
+CREATE TRIGGER stock_relay_outbox_valued
+    BEFORE UPDATE OF version ON stock_relay_outbox
+    FOR EACH ROW
+    WHEN (NEW.version IS DISTINCT FROM OLD.version)
+    EXECUTE FUNCTION stock_relay_outbox_valued();
+
+-- When each inbox row became a confirmed sale order ('done'): the start of
+-- that transaction. The rule (documented in the README): a number computed in
+-- a transaction that started at or after absorbed_at contains the order; an
+-- older one does not. It holds because the confirming transaction re-publishes
+-- the product and the product commit clock makes every other transaction that
+-- publishes the product serialize with it. A side table (not a column of the
+-- inbox) so the orders block and Odoo's inbox model stay as they are.
+CREATE TABLE IF NOT EXISTS stock_relay_inbox_absorbed (
+    inbox_id    bigint PRIMARY KEY REFERENCES stock_relay_inbox (id) ON DELETE CASCADE,
+    absorbed_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
+);
+CREATE OR REPLACE FUNCTION stock_relay_inbox_absorb() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.state = 'done' THEN
+        RETURN NULL;  -- still done: absorbed when it first became done
+    END IF;
+    INSERT INTO stock_relay_inbox_absorbed (inbox_id, absorbed_at)
+    VALUES (NEW.id, (now() AT TIME ZONE 'UTC'))
+    ON CONFLICT (inbox_id) DO UPDATE SET absorbed_at = EXCLUDED.absorbed_at;
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS stock_relay_inbox_absorb ON stock_relay_inbox;
+CREATE TRIGGER stock_relay_inbox_absorb
+    AFTER INSERT OR UPDATE OF state ON stock_relay_inbox
+    FOR EACH ROW
+    WHEN (NEW.state = 'done')
+    EXECUTE FUNCTION stock_relay_inbox_absorb();
+-- Orders of a channel by inbox id (orders received after a mark).
+CREATE INDEX IF NOT EXISTS stock_relay_inbox_channel_id ON stock_relay_inbox (channel_id, id);
 -- ---- end v4 [sales-aware] --------------------------------------------------
 
 

@@ -29,3 +29,7 @@ GRANT EXECUTE ON FUNCTION stock_relay_wake_odoo(varchar) TO :"role";
 -- Contract v4: the daemon's heartbeat.
 GRANT SELECT, INSERT, UPDATE, DELETE ON stock_relay_daemon TO :"role";
 GRANT USAGE, SELECT ON SEQUENCE stock_relay_daemon_id_seq TO :"role";
+-- Contract v4 [sales-aware]: the value last set per key is the daemon's own;
+-- it reads when Odoo confirmed each inbox order.
+GRANT SELECT, INSERT, UPDATE, DELETE ON stock_relay_last_set TO :"role";
+GRANT SELECT ON stock_relay_inbox_absorbed TO :"role";

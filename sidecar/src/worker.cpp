@@ -363,9 +363,11 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     if (rows.empty()) return stats;
     stats.rows = static_cast<int>(rows.size());
 
-    const auto prepared = prepare(*conn, rows);
+    auto prepared = prepare(*conn, rows);
+    sales_.arm(*conn, config_.id, prepared.items);
     const auto push_started = steady_clock::now();
     const auto report = push_with_heartbeat(*conn, rows, prepared.items, t.started);
+    sales_.pushed(report);
     t.push_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - push_started).count();
 
     // The retry window matters only for rows out of attempts: ask their age then.
@@ -522,6 +524,10 @@ std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std
             }
             const auto n = queries::write_acks(*conn, options_.worker_id, rows);
             queries::update_cache(*conn, config_.id, upserts, drops);
+            std::vector<std::int64_t> done;
+            for (const auto& r : rows)
+                if (r.state == "done") done.push_back(r.id);
+            sales_.record(*conn, config_.id, done);
             tx.commit();
             return n;
         } catch (const pg::Error& e) {

@@ -23,6 +23,7 @@
 #include "warm_cache.hpp"
 #include "pg.hpp"
 #include "queries.hpp"
+#include "sales_guard.hpp"
 #include "stockrelay/backoff.hpp"
 #include "stockrelay/channels/channel.hpp"
 
@@ -151,6 +152,7 @@ private:
     Wakeup& wake_;
     std::atomic<bool> stop_{false};
     std::mt19937_64 rng_;
+    SalesGuard sales_;    // sales_guard.hpp: never put sold units back on sale
     CacheWarmer warmer_;  // warm_cache.hpp: one shop read instead of a lookup per 50 SKUs
     ChannelHealth health_;
     std::chrono::system_clock::time_point blocked_since_{};

@@ -139,12 +139,13 @@ def test_simple_products_and_variations_reach_the_shop_over_https(woo_shop, side
     for x in done:
         assert_secret_kept(x["request_excerpt"] + x["response_excerpt"])
     assert_secret_kept(r.stdout + r.stderr)
-    # The second push uses the cache: no lookup.
+    # The second push uses the cache: no lookup, only the sales-aware read of the level (issue 13).
     before = len(shop.emu.requests())
     shop.enqueue([(1, "MUG-1", 8)])
     sidecar.drain_once()
     new = shop.emu.requests()[before:]
-    assert [x["method"] for x in new] == ["POST"]
+    assert [x["method"] for x in new] == ["GET", "POST"]
+    assert "include=" in new[0]["path"] and "sku=" not in new[0]["path"], new[0]["path"]
     assert shop.stock("MUG-1") == 8
 
 

@@ -690,3 +690,62 @@ TEST(ShopifyPush, AnErrorOnTheCallsOwnFieldsFailsEveryRowWithoutHalving) {
     }
     EXPECT_EQ(h.sent().size(), 1u);
 }
+
+// ---- Sales-aware pushes: compare conflicts (issue 13)
+
+namespace {
+
+json level_answer(std::int64_t available) {
+    return {{"inventoryItem",
+             {{"id", "gid://shopify/InventoryItem/1"},
+              {"inventoryLevel", {{"quantities", json::array({{{"name", "available"}, {"quantity", available}}})}}}}}};
+}
+
+PushItem sales_aware_item(std::int64_t last_set, std::vector<std::int64_t>& levels_seen) {
+    PushItem p = item(1, "A", L1, 12, "gid://shopify/InventoryItem/1");
+    p.last_set = last_set;
+    p.on_level = [&levels_seen, last_set](std::int64_t level) {
+        levels_seen.push_back(level);
+        return 12 - (last_set - level);  // the units sold since our write stay off sale
+    };
+    return p;
+}
+
+}  // namespace
+
+TEST(ShopifyPush, AStaleChangeFromIsReadAccountedAndSetAgainstTheLevelRead) {
+    Harness h("2026-04");
+    std::vector<std::int64_t> seen;
+    h.reply(data(set_errors(json::array({user_error("CHANGE_FROM_QUANTITY_STALE", 0, "changeFromQuantity",
+                                                    "The changeFromQuantity value does not match persisted value.")}))));
+    h.reply(data(level_answer(7)));
+    h.reply(data(set_ok()));
+    auto rep = h.channel->push({sales_aware_item(10, seen)});
+    ASSERT_EQ(code_of(rep.items[0]), "ok");
+    EXPECT_EQ(seen, std::vector<std::int64_t>{7});
+    EXPECT_EQ(rep.items[0].compare_conflicts, 1);
+    EXPECT_EQ(rep.items[0].set, 9);
+    ASSERT_EQ(h.sent().size(), 3u);
+    EXPECT_EQ(h.sent()[0].variables["input"]["quantities"][0]["changeFromQuantity"], 10);
+    EXPECT_EQ(h.sent()[1].op(), "Level");
+    const auto& again = h.sent()[2].variables["input"]["quantities"][0];
+    EXPECT_EQ(again["changeFromQuantity"], 7);
+    EXPECT_EQ(again["quantity"], 9);
+    EXPECT_NE(h.sent()[2].variables["key"], h.sent()[0].variables["key"]);
+}
+
+TEST(ShopifyPush, ALevelThatKeepsChangingIsBoundedAndRetriedNotFailed) {
+    Harness h("2025-10");
+    std::vector<std::int64_t> seen;
+    auto stale = data(set_errors(json::array({user_error("COMPARE_QUANTITY_STALE", 0, "compareQuantity",
+                                                         "The compareQuantity value does not match.")})));
+    for (int i = 0; i < 3; ++i) {
+        h.reply(stale);
+        if (i < 2) h.reply(data(level_answer(9 - i)));
+    }
+    auto rep = h.channel->push({sales_aware_item(10, seen)});
+    EXPECT_EQ(code_of(rep.items[0]), "transient");
+    EXPECT_NE(rep.items[0].error->message.find("kept changing"), std::string::npos);
+    EXPECT_EQ(seen.size(), 2u);
+    EXPECT_EQ(h.sent().size(), 5u);  // set, read, set, read, set: then it stops
+}

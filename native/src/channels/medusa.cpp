@@ -456,12 +456,15 @@ private:
         Resolution r;
         r.remote_id = at_key(item, "id").is_string() ? item["id"].get<std::string>() : std::string{};
         json levels = json::object();
+        json stocked = json::object();  // sales-aware pushes: the level before writing
         if (auto ls = item.find("location_levels"); ls != item.end() && ls->is_array())
             for (const auto& l : *ls)
-                if (l.is_object() && at_key(l, "location_id").is_string())
-                    levels[l["location_id"].get<std::string>()] =
-                        at_key(l, "reserved_quantity").is_number() ? l["reserved_quantity"] : json(0);
-        r.extra = json{{"levels", levels}};
+                if (l.is_object() && at_key(l, "location_id").is_string()) {
+                    const auto loc = l["location_id"].get<std::string>();
+                    levels[loc] = at_key(l, "reserved_quantity").is_number() ? l["reserved_quantity"] : json(0);
+                    if (at_key(l, "stocked_quantity").is_number()) stocked[loc] = l["stocked_quantity"];
+                }
+        r.extra = json{{"levels", levels}, {"stocked", stocked}};
         return r;
     }
 
@@ -506,7 +509,8 @@ private:
         for (const auto& t : targets) {
             const auto& loc = items[t.idx].location_key;
             const auto reserved = level_reserved(t.res, loc);
-            run.ops.push_back(Op{t.idx, t.res.remote_id, loc, items[t.idx].quantity + reserved.value_or(0), !reserved});
+            run.ops.push_back(Op{t.idx, t.res.remote_id, loc, to_write(items[t.idx], t.res, rep.items[t.idx]) + reserved.value_or(0),
+                                 !reserved});
         }
         for (std::size_t at = 0; at < run.ops.size(); at += batch_) {
             std::vector<std::size_t> chunk;
@@ -525,6 +529,20 @@ private:
                                                      op.item, items[op.idx].sku),
                                          o.http_status));
         }
+    }
+
+    // Sales-aware pushes: the lookup that precedes every write read the level
+    // (available = stocked - reserved); the item's on_level decides from it.
+    static std::int64_t to_write(const PushItem& item, const Resolution& res, ItemOutcome& out) {
+        if (!item.on_level || !item.baseline_for(res.remote_id)) return item.quantity;
+        const auto reserved = level_reserved(res, item.location_key);
+        const auto stocked = res.extra.find("stocked");
+        if (!reserved || stocked == res.extra.end() || !stocked->contains(item.location_key) ||
+            !(*stocked)[item.location_key].is_number())
+            return item.quantity;  // no level there yet: nothing was sold from it
+        const auto available = std::llround((*stocked)[item.location_key].get<double>()) - *reserved;
+        out.set = item.on_level(available);
+        return *out.set;
     }
 
     static json op_json(const Op& op) {

@@ -56,6 +56,7 @@ void append_line(std::string& out, const SetLine& l) {
     // Length-prefixed fields so no choice of ids can make two payloads collide.
     out += fmt::format("{}:{}:{}:{}:{}:{}:{}|", l.row_id, l.version, l.quantity, l.inventory_item_id.size(),
                        l.inventory_item_id, l.location_id.size(), l.location_id);
+    if (l.compare) out += fmt::format("cmp:{}|", *l.compare);  // absent before: old keys stay the same
 }
 
 }  // namespace
@@ -194,16 +195,30 @@ std::string activate_document(const ApiVersion& v) {
 
 std::string reference_document_uri(std::int64_t row_id) { return fmt::format("gid://stockrelay/OutboxRow/{}", row_id); }
 
+std::string_view level_document() {
+    return R"(query Level($item: ID!, $location: ID!) {
+  inventoryItem(id: $item) { id inventoryLevel(locationId: $location) { quantities(names: ["available"]) { name quantity } } }
+})";
+}
+
+// Sales-aware pushes: each line's compare value is the level stockrelay set
+// last. 2026-01+: changeFromQuantity (null = no check). Up to 2025-10 the
+// compare check is all or nothing per call: compareQuantity on every line when
+// every line has one, else ignoreCompareQuantity as before.
 nlohmann::json set_quantities_variables(const ApiVersion& v, const std::vector<SetLine>& lines, std::string_view key) {
+    const bool compare_all = std::all_of(lines.begin(), lines.end(), [](const SetLine& l) { return l.compare.has_value(); });
     json quantities = json::array();
     for (const auto& l : lines) {
         json q = {{"inventoryItemId", l.inventory_item_id}, {"locationId", l.location_id}, {"quantity", l.quantity}};
-        if (v.opts_out_with_null_change_from()) q["changeFromQuantity"] = nullptr;  // explicit: no CAS check
+        if (v.opts_out_with_null_change_from())
+            q["changeFromQuantity"] = l.compare ? json(*l.compare) : json(nullptr);  // null: explicitly no check
+        else if (compare_all)
+            q["compareQuantity"] = *l.compare;
         quantities.push_back(std::move(q));
     }
     json input = {{"name", "available"}, {"reason", "correction"}};
     if (!lines.empty()) input["referenceDocumentUri"] = reference_document_uri(lines.front().row_id);
-    if (v.needs_ignore_compare_quantity()) input["ignoreCompareQuantity"] = true;
+    if (v.needs_ignore_compare_quantity() && !compare_all) input["ignoreCompareQuantity"] = true;
     input["quantities"] = std::move(quantities);
     json vars = {{"input", std::move(input)}};
     if (v.requires_idempotent()) vars["key"] = std::string(key);

@@ -26,6 +26,7 @@ namespace sh = shopify;
 
 constexpr std::size_t kExcerptBytes = 2000;
 constexpr int kMaxSetRounds = 6;            // calls per batch while shedding rows with userErrors
+constexpr int kMaxConflicts = 2;            // compare conflicts resolved per row and push (sales-aware)
 constexpr int kMaxResolvePages = 10;
 constexpr int kMaxLocationPages = 100;
 constexpr int kMaxThrottleRetries = 50;
@@ -78,6 +79,7 @@ struct Pending {
     sh::SetLine line;
     bool from_cache = false;
     bool activated = false;
+    const PushItem* item = nullptr;  // for its on_level (sales-aware pushes)
 };
 
 class ShopifyChannel final : public Channel {
@@ -207,7 +209,8 @@ public:
             sh::SetLine line{"", sh::location_gid(it.location_key), it.quantity, it.row_id, it.version};
             if (it.cached && !it.cached->remote_id.empty()) {
                 line.inventory_item_id = it.cached->remote_id;
-                ready.push_back(Pending{i, std::move(line), true, false});
+                if (it.baseline_for(line.inventory_item_id)) line.compare = it.last_set;
+                ready.push_back(Pending{i, std::move(line), true, false, &it});
                 continue;
             }
             auto [pos, fresh] = rows_by_sku.try_emplace(it.sku);
@@ -470,8 +473,9 @@ private:
                     const PushItem& it = items[idx];
                     ready.push_back(Pending{idx,
                                             sh::SetLine{res->remote_id, sh::location_gid(it.location_key), it.quantity,
-                                                        it.row_id, it.version},
-                                            false, false});
+                                                        it.row_id, it.version,
+                                                        it.baseline_for(res->remote_id) ? it.last_set : std::nullopt},
+                                            false, false, &it});
                 }
             }
         }
@@ -527,6 +531,8 @@ private:
         if (code == "ITEM_NOT_STOCKED_AT_LOCATION")
             return err(ErrorCode::rejected, fmt::format("inventory item {} is not stocked at location {}",
                                                         p.line.inventory_item_id, p.line.location_id));
+        if ((code == "COMPARE_QUANTITY_STALE" || code == "CHANGE_FROM_QUANTITY_STALE") && p.line.compare)
+            return resolve_conflict(p, out, status, st);
         if (code.find("COMPARE_QUANTITY") != std::string::npos || code == "CHANGE_FROM_QUANTITY_STALE")
             return err(ErrorCode::permanent, fmt::format("unexpected compare-quantity check for API {} (a stockrelay bug)",
                                                          version_.str()));
@@ -538,6 +544,45 @@ private:
         // A code this version does not know: transient until proven otherwise,
         // with Shopify's own words on the row.
         return err(ErrorCode::transient, "Shopify refused this row for a reason stockrelay does not know yet; will retry");
+    }
+
+    // Sales-aware pushes: the shop's level is no longer the value we set last
+    // (a sale, or an edit in the admin). Read it, let the item decide again
+    // and set with the level just read as the compare value; the row stays in
+    // the call. Bounded: after kMaxConflicts the row retries later (never
+    // failed for it, never a blind loop).
+    std::optional<Error> resolve_conflict(Pending& p, ItemOutcome& out, int status, CallState& st) {
+        if (!p.item || !p.item->on_level || out.compare_conflicts >= kMaxConflicts) {
+            Error e = make_error(ErrorCode::transient,
+                                 fmt::format("the shop's level of {} at {} kept changing while stockrelay set it; will "
+                                             "retry", p.line.inventory_item_id, p.line.location_id),
+                                 status);
+            e.retry_after = milliseconds{1000};
+            return e;
+        }
+        auto c = graphql("Level", sh::level_document(),
+                         json{{"item", p.line.inventory_item_id}, {"location", p.line.location_id}}, 3, st);
+        if (c.error) return c.error;
+        const json* qs = at(c.data, {"inventoryItem", "inventoryLevel", "quantities"});
+        std::optional<std::int64_t> level;
+        if (qs && qs->is_array())
+            for (const auto& q : *qs)
+                if (str_at(q, {"name"}) == "available" && at(q, {"quantity"}) && at(q, {"quantity"})->is_number())
+                    level = at(q, {"quantity"})->get<std::int64_t>();
+        if (!level)
+            return make_error(ErrorCode::transient,
+                              fmt::format("Level: Shopify gave no available quantity for {} at {}: {}",
+                                          p.line.inventory_item_id, p.line.location_id,
+                                          http::excerpt(c.response_excerpt, 300)),
+                              c.http_status);
+        ++out.compare_conflicts;
+        p.line.compare = *level;
+        p.line.quantity = p.item->on_level(*level);
+        out.set = p.line.quantity;
+        log::info("shopify: row {} ({} at {}): the shop holds {} instead of our last {}; setting {} against it",
+                  p.line.row_id, p.line.inventory_item_id, p.line.location_id, *level,
+                  p.item->last_set.value_or(-1), p.line.quantity);
+        return std::nullopt;
     }
 
     // A row of a successful call keeps its own part of the answer (its

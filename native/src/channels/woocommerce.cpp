@@ -4,6 +4,7 @@
 // variations; variations must be written under their parent; batch calls take
 // at most 100 items and report per-item errors inside a 200.
 #include <algorithm>
+#include <cmath>
 #include <ctime>
 #include <map>
 
@@ -179,7 +180,9 @@ public:
             }
         }
         resolve_into(items, unresolved, rep, targets, ctx);
-        apply(items, std::move(targets), rep, ctx, true);
+        std::vector<PushItem> work = items;  // sales-aware: the values to write, after reading the levels
+        targets = read_levels(work, std::move(targets), rep, ctx);
+        apply(work, std::move(targets), rep, ctx, true);
         rep.http_calls = ctx.calls;
         rep.throttled_for = ctx.throttled;
         return rep;
@@ -203,6 +206,52 @@ public:
 
 private:
     std::string redact(std::string_view text) const { return http::redact(text, secrets_); }
+
+    // Sales-aware pushes: one read of the current stock of the batch's items
+    // (products?include=..., or a parent's variations?include=...), then each
+    // item's on_level decides what to write. An item whose level could not be
+    // read is not written (that could put sold units back on sale): it retries.
+    std::vector<Target> read_levels(std::vector<PushItem>& items, std::vector<Target> targets, PushReport& rep, Ctx& ctx) {
+        std::map<std::string, std::vector<std::size_t>> by_parent;
+        for (std::size_t k = 0; k < targets.size(); ++k)
+            if (items[targets[k].idx].on_level && items[targets[k].idx].baseline_for(targets[k].res.remote_id))
+                by_parent[targets[k].res.parent_id].push_back(k);
+        std::vector<bool> unread(targets.size(), false);
+        for (const auto& [parent, ks] : by_parent) {
+            for (std::size_t at = 0; at < ks.size(); at += kPerPage) {
+                const std::vector<std::size_t> chunk(ks.begin() + static_cast<std::ptrdiff_t>(at),
+                                                     ks.begin() + static_cast<std::ptrdiff_t>(std::min(ks.size(), at + kPerPage)));
+                std::string ids;
+                for (auto k : chunk) ids += (ids.empty() ? "" : ",") + targets[k].res.remote_id;
+                const auto rel = fmt::format("{}?include={}&_fields=id,manage_stock,stock_quantity&per_page={}",
+                                             parent.empty() ? "products" : fmt::format("products/{}/variations", parent),
+                                             ids, kPerPage);
+                auto res = send("GET", rel, "", ctx);
+                auto err = failure(res, "read the stock before writing it");
+                std::map<std::string, std::int64_t> level;
+                if (!err) {
+                    const auto j = json::parse(res->body);
+                    for (const auto& p : j.is_array() ? j : json::array())
+                        if (p.is_object() && at_key(p, "stock_quantity").is_number())
+                            level[id_text(at_key(p, "id"))] = std::llround(p["stock_quantity"].get<double>());
+                }
+                for (auto k : chunk) {
+                    auto& it = items[targets[k].idx];
+                    if (err) {
+                        fail(rep, targets[k].idx, *err);
+                        unread[k] = true;
+                    } else if (auto l = level.find(targets[k].res.remote_id); l != level.end()) {
+                        it.quantity = it.on_level(l->second);
+                        rep.items[targets[k].idx].set = it.quantity;
+                    }
+                }
+            }
+        }
+        std::vector<Target> out;
+        for (std::size_t k = 0; k < targets.size(); ++k)
+            if (!unread[k]) out.push_back(std::move(targets[k]));
+        return out;
+    }
 
     Error permalink_error(int status) const {
         return make_error(ErrorCode::config,

@@ -99,6 +99,12 @@ class StockRelayChannel(models.Model):
         string="Order Polling (s)", required=True, default=120,
         help="How often the daemon asks the shop for new or changed orders (webhooks, when registered, "
              "bring them sooner; polling catches anything they missed).")
+    # contract v4 [sales-aware]
+    sales_grace_seconds = fields.Integer(
+        string="Sales Grace Period (s)", required=True, default=900,
+        help="How long a drop of the shop's stock that no order explains yet is held back as a presumed sale "
+             "before it counts as drift and is overwritten with Odoo's number (keep it longer than the order "
+             "polling interval).")
     safety_buffer = fields.Float(default=0.0, help="Units held back from every shop location.")
     quantity_cap = NullableInteger(string="Cap", help="Never publish more than this; empty = no cap.")
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)

@@ -59,6 +59,8 @@ class StockRelayOutbox(models.Model):
     request_excerpt = fields.Text(string="Request", readonly=True)
     response_excerpt = fields.Text(string="Response", readonly=True)
     enqueued_at = fields.Datetime(string="Enqueued", readonly=True)
+    valued_at = fields.Datetime(string="Valued", readonly=True,
+                                help="When the quantity was computed (contract v4 [sales-aware]).")
     updated_at = fields.Datetime(string="Updated", readonly=True)
     done_at = fields.Datetime(string="Done", readonly=True)
 

@@ -73,6 +73,19 @@ struct PushItem {
     std::int64_t quantity = 0;   // validated: 0 <= q <= 1e9
     std::int64_t version = 0;
     std::optional<Resolution> cached;
+    // True when last_set belongs to the shop item `remote_id` (the SKU did not move since).
+    bool baseline_for(const std::string& remote_id) const {
+        return last_set && (last_set_remote.empty() || last_set_remote == remote_id);
+    }
+    // Sales-aware pushes (contract v4 [sales-aware]). `last_set`: the value
+    // stockrelay set last for this key (Shopify sends it as the compare value).
+    // `on_level`, when set: the value to write given the shop's level now; the
+    // channel calls it whenever it reads the level before writing (WooCommerce,
+    // Medusa: always; Shopify: after a compare conflict) and writes its answer
+    // instead of `quantity`.
+    std::optional<std::int64_t> last_set;
+    std::string last_set_remote;  // the shop item last_set was set on; empty: unknown. Another item: no baseline
+    std::function<std::int64_t(std::int64_t shop_level)> on_level;
 };
 
 struct ItemOutcome {
@@ -83,6 +96,8 @@ struct ItemOutcome {
     int http_status = 0;
     std::string request_excerpt;         // redacted
     std::string response_excerpt;        // redacted
+    std::optional<std::int64_t> set;     // the value written (nullopt: the item's `quantity`)
+    int compare_conflicts = 0;           // compare-and-set conflicts resolved by reading the level again
 };
 
 struct PushReport {

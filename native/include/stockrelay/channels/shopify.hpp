@@ -78,6 +78,7 @@ std::string_view lookup_document();    // productVariants(first: 2) + levels for
 // resolution uses (variant id, SKU, inventory item id and tracked): 2 points a variant.
 std::string_view resolve_document();
 std::string set_quantities_document(const ApiVersion& v);   // SetQty, or SetQtyIdem on 2026-04+
+std::string_view level_document();                          // one item's available level at one location
 std::string activate_document(const ApiVersion& v);         // Activate (+ @idempotent on 2026-04+)
 
 // One (inventory item, location, quantity) element of a set call, with the
@@ -88,6 +89,10 @@ struct SetLine {
     std::int64_t quantity = 0;
     std::int64_t row_id = 0;
     std::int64_t version = 0;
+    // Sales-aware pushes: the level the shop must still hold for the set to
+    // apply (changeFromQuantity on 2026-01+, compareQuantity before); nullopt:
+    // no check (the key was never set by stockrelay).
+    std::optional<std::int64_t> compare = std::nullopt;
 };
 
 std::string reference_document_uri(std::int64_t row_id);  // gid://stockrelay/OutboxRow/<id>
