@@ -17,6 +17,9 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
              of 10,000 products (bench/odoo_cost.py)
   orders     shop orders imported per second into real Odoo (ODOO_SRC): inbox
              rows -> confirmed sale orders by the import cron (bench/odoo_orders.py)
+  woo-real   the sales-aware read before write on a REAL WooCommerce site:
+             items/s before/after and the ratio, batch 50/100
+             (bench/woo_real_fig.py; skipped without STOCKRELAY_WOO_REAL)
   oversell   cross-channel oversell window through real Odoo with its cron
              thread (ODOO_SRC): order placed in shop A -> shop B lowered,
              webhooks and polling, p50/p99 (bench/oversell.py)
@@ -451,6 +454,8 @@ FIGURES = {"drain": fig_drain, "latency": fig_latency, "ratelimit": fig_ratelimi
            "reconcile": fig_reconcile}
 FIGURES["reconcile_rest"] = lambda env, a: __import__("reconcile_rest").fig(env, a, row)  # bench/reconcile_rest.py
 FIGURES["oversell"] = lambda env, a: __import__("oversell_fig").fig(a, row)  # bench/oversell_fig.py
+# bench/woo_real_fig.py: the sales-aware read on a real WooCommerce site (skipped without one)
+FIGURES["woo-real"] = lambda env, a: __import__("woo_real_fig").fig(env, a, row, timed_drain)
 
 
 def machine():
@@ -476,6 +481,8 @@ def main():
     p.add_argument("--quick", action="store_true", help="small sizes, one run each: a smoke test of the bench itself")
     p.add_argument("--only", default="", help="comma-separated figures: " + ",".join(FIGURES))
     p.add_argument("--runs", type=int, default=None, help="runs per figure (default 3, --quick 1)")
+    p.add_argument("--baseline-stockrelayd", default="",
+                   help="woo-real: stockrelayd to compare with (else env STOCKRELAY_BASELINE_STOCKRELAYD)")
     p.add_argument("--json", default=str(WORK / "results.json"), help="where to write the results")
     a = p.parse_args()
     q = a.quick
@@ -492,6 +499,8 @@ def main():
     a.woo_latency_ms = 0
     a.woo_item_latency_ms = 0
     a.medusa_rows = 300 if q else 2000
+    a.woo_real_rows = 100 if q else 200
+    a.woo_real_batches = [50, 100]
     only = [f for f in a.only.split(",") if f] or list(FIGURES)
     for f in only:
         if f not in FIGURES:
