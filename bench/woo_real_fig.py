@@ -20,6 +20,7 @@ write is drift at once): it reads, then writes Odoo's number, as in steady state
 from __future__ import annotations
 
 import os
+import time
 
 from env import clear_outbox, enqueue_bulk, log, median, outbox
 from harness.sidecar import Sidecar
@@ -52,6 +53,7 @@ def fig(env, a, row, timed_drain):
         bins = {"before": Sidecar(db.dsn, env.tmp / "woo-real-before", exe=base_exe),
                 "after": Sidecar(db.dsn, env.tmp / "woo-real-after")}
         measure(a, db, cid, skus, bins, row, timed_drain)
+        request_costs(a, shop, row)
     finally:
         if db is not None:
             env.drop(db)
@@ -93,3 +95,29 @@ def measure(a, db, cid, skus, bins, row, timed_drain):
             f"{n} items; runs: {runs(rates['after'])}")
         row(f"9. WooCommerce real site, batch {b}, after / before", f"{after / before:.2f}", ">= 0.67",
             "per-run ratios: " + ", ".join(f"{r:.2f}" for r in ratios))
+
+
+def request_costs(a, shop, row):
+    """The two requests on their own (the drains above are noisy on a shared machine):
+    the read the current binary adds per batch, and the batch write both binaries send."""
+    ids = sorted(p["id"] for p in shop._get_all("/products", {"_fields": "id", "orderby": "id"}))
+
+    def timed(method, path, **kw):
+        t = time.monotonic()
+        status, _, body = shop._request(method, path, **kw)
+        if status != 200:
+            raise RuntimeError(f"{method} {path}: HTTP {status}: {body!r:.300}")
+        return time.monotonic() - t
+
+    for b in a.woo_real_batches:
+        part = ids[:b]
+        reads, writes = [], []
+        for run in range(a.runs):
+            reads.append(timed("GET", "/products", params={"include": ",".join(map(str, part)), "per_page": 100,
+                                                           "_fields": "id,manage_stock,stock_quantity"}))
+            writes.append(timed("POST", "/products/batch",
+                                body={"update": [{"id": i, "stock_quantity": 5000 + run} for i in part]}))
+        r, w = median(reads), median(writes)
+        row(f"9. WooCommerce real site, batch {b}: one read / one write", f"{r * 1000:,.0f} / {w * 1000:,.0f} ms",
+            "", f"write alone / (read + write) = {w / (r + w):.2f}; reads: "
+            + ", ".join(f"{x * 1000:.0f}" for x in reads) + " ms")
