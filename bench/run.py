@@ -17,7 +17,7 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
              of 10,000 products (bench/odoo_cost.py)
   orders     shop orders imported per second into real Odoo (ODOO_SRC): inbox
              rows -> confirmed sale orders by the import cron (bench/odoo_orders.py)
-  woo-real   the sales-aware read before write on a REAL WooCommerce site:
+  woo-real   the sales-aware read before write on a REAL WooCommerce site (DELETES its products):
              items/s before/after and the ratio, batch 50/100
              (bench/woo_real_fig.py; skipped without STOCKRELAY_WOO_REAL)
   oversell   cross-channel oversell window through real Odoo with its cron

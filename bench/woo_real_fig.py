@@ -35,7 +35,7 @@ def fig(env, a, row, timed_drain):
               if not base_exe else "")
     if reason:
         log(f"woo-real: SKIPPED: {reason}")
-        row("9. WooCommerce real site, read before write", "skipped", "", reason)
+        row("10. WooCommerce real site, read before write", "skipped", "", reason)
         return
     n = a.woo_real_rows
     key = real_woo_key()
@@ -89,11 +89,11 @@ def measure(a, db, cid, skus, bins, row, timed_drain):
         ratios = [x / y for x, y in zip(rates["after"], rates["before"])]
         before, after = median(rates["before"]), median(rates["after"])
         runs = lambda xs: ", ".join(f"{x:,.1f}" for x in xs)  # noqa: E731
-        row(f"9. WooCommerce real site, batch {b}, before (no read)", f"{before:,.1f} items/s", "",
+        row(f"10. WooCommerce real site, batch {b}, before (no read)", f"{before:,.1f} items/s", "",
             f"{n} items; runs: {runs(rates['before'])}")
-        row(f"9. WooCommerce real site, batch {b}, after (read + write)", f"{after:,.1f} items/s", "",
+        row(f"10. WooCommerce real site, batch {b}, after (read + write)", f"{after:,.1f} items/s", "",
             f"{n} items; runs: {runs(rates['after'])}")
-        row(f"9. WooCommerce real site, batch {b}, after / before", f"{after / before:.2f}", ">= 0.67",
+        row(f"10. WooCommerce real site, batch {b}, after / before", f"{after / before:.2f}", ">= 0.67",
             "per-run ratios: " + ", ".join(f"{r:.2f}" for r in ratios))
 
 
@@ -118,6 +118,6 @@ def request_costs(a, shop, row):
             writes.append(timed("POST", "/products/batch",
                                 body={"update": [{"id": i, "stock_quantity": 5000 + run} for i in part]}))
         r, w = median(reads), median(writes)
-        row(f"9. WooCommerce real site, batch {b}: one read / one write", f"{r * 1000:,.0f} / {w * 1000:,.0f} ms",
+        row(f"10. WooCommerce real site, batch {b}: one read / one write", f"{r * 1000:,.0f} / {w * 1000:,.0f} ms",
             "", f"write alone / (read + write) = {w / (r + w):.2f}; reads: "
             + ", ".join(f"{x * 1000:.0f}" for x in reads) + " ms")
