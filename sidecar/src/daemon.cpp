@@ -102,7 +102,7 @@ std::unique_ptr<OpsServer> start_ops(const DaemonOptions& options, std::atomic<b
             exit_code = exit_usage;
             stop = true;
         } else {
-            log::warn("{}; running without them (set --metrics-listen)", started.error().message);
+            log::warn("listener: {}; running without them (set --metrics-listen)", started.error().message);
         }
         return nullptr;
     }

@@ -36,13 +36,13 @@ void Heartbeat::tick() {
     const auto stuck = liveness::stalled(options_.stall_limit);
     if (!stuck.empty()) {
         if (!stall_logged_)
-            log::error("loop '{}' has been busy for {} s without turning; withholding the heartbeat (and systemd's "
+            log::error("heartbeat: loop '{}' has been busy for {} s without turning; withholding the heartbeat (and systemd's "
                        "watchdog) until it moves",
                        stuck.front().loop, stuck.front().busy_for.count() / 1000);
         stall_logged_ = true;
         return;
     }
-    if (stall_logged_) log::info("every loop turns again; heartbeat resumed");
+    if (stall_logged_) log::info("heartbeat: every loop turns again; heartbeat resumed");
     stall_logged_ = false;
     sd::watchdog();
     try {

@@ -92,7 +92,7 @@ Status OpsServer::start() {
                           fmt::format("cannot listen on {}:{} for /metrics (in use, or not an address here)", o.host,
                                       o.port));
     thread_ = std::thread([this] { impl_->server.listen_after_bind(); });
-    log::info("serving /healthz, /readyz and /metrics on http://{}:{}", o.host, port_);
+    log::info("listener: serving /healthz, /readyz and /metrics on http://{}:{}", o.host, port_);
     return Ok{};
 }
 

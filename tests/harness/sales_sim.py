@@ -25,6 +25,7 @@ import random
 import time
 
 import psycopg2
+import psycopg2.errors
 
 from harness import outbox
 
@@ -96,10 +97,19 @@ class SalesSim:
         conn = psycopg2.connect(self.db.dsn)
         try:
             conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ)
-            with conn.cursor() as cur:
-                outbox.enqueue_in(cur, [(self.cid, self.product[sku], sku, self.loc, new)], "picking")
-                cur.execute("UPDATE stock_relay_inbox SET state = 'done', processed_at = now() WHERE id = %s", (s[3],))
-            conn.commit()
+            for attempt in range(1, 6):  # as Odoo does: a serialization failure is retried (up to 5 times)
+                try:
+                    with conn.cursor() as cur:
+                        outbox.enqueue_in(cur, [(self.cid, self.product[sku], sku, self.loc, new)], "picking")
+                        cur.execute("UPDATE stock_relay_inbox SET state = 'done', processed_at = now() WHERE id = %s",
+                                    (s[3],))
+                    conn.commit()
+                    break
+                except psycopg2.errors.SerializationFailure:
+                    conn.rollback()  # the daemon claimed or acked this key's row meanwhile
+                    if attempt == 5:
+                        raise
+                    time.sleep(0.05 * attempt)
         finally:
             conn.close()
         self.odoo[sku] = new

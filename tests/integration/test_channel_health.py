@@ -204,7 +204,7 @@ def test_every_log_line_names_its_channel(make_shop, sidecar, db):
     enqueue(db, shop, [(1, shop.skus[0], 2)])
     outbox.wait_until(lambda: shop.levels() == {shop.skus[0]: 2}, timeout=20, message="the row")
     assert proc.stop() == 0
-    daemon_wide = ("stockrelayd ", "listener:", "supervisor:", "received ")
+    daemon_wide = ("stockrelayd ", "listener:", "supervisor:", "received ", "heartbeat:")
     messages = [line.split(" ", 2)[2] for line in proc.log().splitlines() if line.strip()]
     assert any("rate limited" in m for m in messages), messages
     for m in messages:
