@@ -1,4 +1,4 @@
--- stockrelay outbox contract, schema version 4.
+-- stockrelay outbox contract, schema version 5.
 --
 -- The one definition of the interface between the Odoo addon (which writes
 -- outbox rows inside the user's transaction) and stockrelayd (which drains
@@ -819,5 +819,19 @@ CREATE INDEX IF NOT EXISTS stock_relay_inbox_channel_id ON stock_relay_inbox (ch
 
 
 
-INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 4)
+-- ---- v5 [sellable-policy] (issue #15) --------------------------------------
+-- Reserved: the one definition of the sellable-quantity policy, readable by
+-- Odoo's commit path without the native module (and by the core's tests).
+-- ---- end v5 [sellable-policy] ----------------------------------------------
+
+-- ---- v5 [multi-database] (issue #15) ---------------------------------------
+-- Reserved: anything one daemon serving several databases needs in each of them.
+-- ---- end v5 [multi-database] -----------------------------------------------
+
+-- ---- v5 [catalogue] (issue #16) --------------------------------------------
+-- Reserved: product and price rows (kind 'product' / 'price'), the channel's
+-- publication scope, the shop-id mapping and dry-run previews.
+-- ---- end v5 [catalogue] ----------------------------------------------------
+
+INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 5)
 ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version;

@@ -1,4 +1,4 @@
-"""Each released contract upgrades in place to the current one (v1 -> v2 below; v2 -> v3 and v3 -> v4 at the end) (`stockrelayd init-schema`, or the
+"""Each released contract upgrades in place to the current one (v1 -> v2 below; v2 -> v3, v3 -> v4 and v4 -> v5 at the end) (`stockrelayd init-schema`, or the
 addon's module upgrade, apply the same idempotent SQL): rows survive, v1
 failures that a newer row made moot are closed, queued resync rows become
 bulk, and the v2 rules hold for the rows already there. Applying it twice
@@ -20,7 +20,8 @@ SQL_DIR = pathlib.Path(__file__).resolve().parents[1] / "harness" / "sql"
 V1_SQL = SQL_DIR / "stock_relay_schema_v1.sql"
 V2_SQL = SQL_DIR / "stock_relay_schema_v2.sql"
 V3_SQL = SQL_DIR / "stock_relay_schema_v3.sql"
-CURRENT = 4
+V4_SQL = SQL_DIR / "stock_relay_schema_v4.sql"
+CURRENT = 5
 
 
 @pytest.fixture(params=[V1_SQL])
@@ -155,3 +156,24 @@ def test_v3_database_gains_the_daemon_heartbeat_and_keeps_its_rows(v1_db):
         assert cur.fetchall() == [("1@x", "pending")]
         cur.execute("INSERT INTO stock_relay_daemon (host, pid) VALUES ('h', 42) RETURNING stopped_at, last_seen IS NOT NULL")
         assert cur.fetchone() == (None, True)
+
+
+@pytest.mark.parametrize("v1_db", [V4_SQL], indirect=True)
+def test_v4_database_upgrades_to_v5_and_keeps_its_rows(v1_db):
+    """v5 upgrades a v4 database in place: queued rows, inbox events and the sales-aware ledger survive."""
+    dsn, connect, upgrade = v1_db
+    with connect() as conn, conn.cursor() as cur:
+        channel = _channel(cur)
+        cur.execute("SELECT stock_relay_enqueue(ARRAY[%s], ARRAY[1], ARRAY['A'], ARRAY[''], ARRAY[3])", [channel])
+        cur.execute("INSERT INTO stock_relay_inbox (channel_id, shop_order_id, topic, event_key, payload, received_via)"
+                    " VALUES (%s, '1', 'order_created', '1@x', '{}', 'poll')", [channel])
+        cur.execute("INSERT INTO stock_relay_last_set (channel_id, sku, location_key, remote_id, quantity, odoo_quantity)"
+                    " VALUES (%s, 'A', '', 'r1', 3, 3)", [channel])
+    upgrade()
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT sku, quantity, state FROM stock_relay_outbox")
+        assert cur.fetchall() == [("A", 3, "pending")]
+        cur.execute("SELECT event_key, state FROM stock_relay_inbox")
+        assert cur.fetchall() == [("1@x", "pending")]
+        cur.execute("SELECT sku, remote_id, quantity FROM stock_relay_last_set")
+        assert cur.fetchall() == [("A", "r1", 3)]

@@ -5,7 +5,7 @@
 
 namespace stockrelay::schema {
 
-inline constexpr int kVersion = 4;
+inline constexpr int kVersion = 5;
 // The full DDL; idempotent, safe to apply repeatedly.
 std::string_view sql() noexcept;
 
