@@ -829,8 +829,183 @@ CREATE INDEX IF NOT EXISTS stock_relay_inbox_channel_id ON stock_relay_inbox (ch
 -- ---- end v5 [multi-database] -----------------------------------------------
 
 -- ---- v5 [catalogue] (issue #16) --------------------------------------------
--- Reserved: product and price rows (kind 'product' / 'price'), the channel's
--- publication scope, the shop-id mapping and dry-run previews.
+-- The catalogue flows like stock: Odoo computes a product's whole document at
+-- precommit and enqueues it; the daemon builds each shop's requests from it.
+--
+-- What a channel publishes (Odoo reads these; the daemon never does). The
+-- same selection limits which products the stock relay publishes, so a shop
+-- only ever sees what the manager chose. 'all' = every sellable product with a
+-- SKU (today's behaviour); 'category' = publish_category_id and its children;
+-- 'flagged' = products flagged for this channel in Odoo. catalog_enabled:
+-- Odoo also publishes products and prices (not only stock) to this channel.
+-- pricelist_id: Odoo pricelist whose prices the channel gets (NULL = list
+-- price in the company currency).
+ALTER TABLE stock_relay_channel ADD COLUMN IF NOT EXISTS catalog_enabled boolean NOT NULL DEFAULT false;
+ALTER TABLE stock_relay_channel ADD COLUMN IF NOT EXISTS publish_scope varchar NOT NULL DEFAULT 'all';
+ALTER TABLE stock_relay_channel DROP CONSTRAINT IF EXISTS stock_relay_channel_publish_scope_check;
+ALTER TABLE stock_relay_channel ADD CONSTRAINT stock_relay_channel_publish_scope_check
+    CHECK (publish_scope IN ('all', 'category', 'flagged'));
+ALTER TABLE stock_relay_channel ADD COLUMN IF NOT EXISTS publish_category_id integer;
+ALTER TABLE stock_relay_channel ADD COLUMN IF NOT EXISTS pricelist_id integer;
+
+-- Catalogue rows: kind 'product' carries a template's whole document, kind
+-- 'price' only its variants' prices. For both, product_id is the Odoo
+-- product.template id, sku the template's external id, location_key '' and
+-- quantity 0; the key (channel, kind, template) coalesces like stock. The
+-- document (payload, format 1; the daemon rejects another format with a
+-- specific error):
+--   {"format": 1, "external_id": "<Odoo external id of the template>",
+--    "template_id": 42, "name": "...", "description": "<plain text>",
+--    "handle": "<url slug suggestion>", "active": true, "currency": "EUR",
+--    "options": [{"name": "Color", "values": ["Red", "Blue"]}],   -- Odoo's sequences
+--    "variants": [{"external_id": "...", "product_id": 7, "sku": "TS-R",
+--                  "barcode": "..." | null, "weight": 0.2 | null, "weight_unit": "kg",
+--                  "options": ["Red"],              -- one value per document option, same order
+--                  "price": "12.50" | null,         -- decimal string in "currency"; null: none in it
+--                  "active": true}],
+--    "images": [{"url": "https://..."}]}           -- optional, publicly reachable URLs only
+-- A 'price' payload: {"format": 1, "external_id", "template_id", "currency",
+--    "variants": [{"external_id", "product_id", "sku", "price"}]}.
+ALTER TABLE stock_relay_outbox ADD COLUMN IF NOT EXISTS payload jsonb;
+-- Catalogue triggers: 'catalog' (an edit in Odoo, live) and 'catalog_sync'
+-- (publish the whole selection, bulk).
+ALTER TABLE stock_relay_outbox DROP CONSTRAINT IF EXISTS stock_relay_outbox_trigger_check;
+ALTER TABLE stock_relay_outbox ADD CONSTRAINT stock_relay_outbox_trigger_check
+    CHECK (trigger IN ('quant', 'picking', 'full_sync', 'manual_retry', 'manual',
+                       'channel', 'mapping', 'product', 'archive', 'location', 'bom',
+                       'reconcile', 'catalog', 'catalog_sync'));
+CREATE OR REPLACE FUNCTION stock_relay_trigger_priority(p_trigger varchar) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_trigger IN ('full_sync', 'reconcile', 'catalog_sync') THEN 0 ELSE 1 END
+$$;
+-- Pending catalogue rows of a channel (a stock row whose shop item does not
+-- exist yet looks here for the product row it waits for).
+CREATE INDEX IF NOT EXISTS stock_relay_outbox_catalog_open
+    ON stock_relay_outbox (channel_id, kind, product_id)
+    WHERE kind IN ('product', 'price') AND state IN ('pending', 'in_flight');
+
+-- Per-template commit clock for catalogue rows: the same guarantee as
+-- stock_relay_product_clock (the newest document was computed from all
+-- committed data), in its own key space so stock and catalogue edits of one
+-- product do not conflict with each other.
+CREATE TABLE IF NOT EXISTS stock_relay_catalog_clock (
+    kind        varchar NOT NULL,
+    template_id integer NOT NULL,
+    ticks       bigint  NOT NULL DEFAULT 0,
+    PRIMARY KEY (kind, template_id)
+);
+
+-- Enqueue catalogue documents (parallel arrays; kind 'product' or 'price').
+-- Newer wins per key exactly as stock_relay_enqueue; rows in flight are never
+-- touched; failed rows of the key are closed as superseded. Returns the
+-- number of rows written.
+CREATE OR REPLACE FUNCTION stock_relay_enqueue_documents(
+    p_kind         varchar,
+    p_channel_ids  integer[],
+    p_template_ids integer[],
+    p_external_ids varchar[],
+    p_payloads     jsonb[],
+    p_trigger      varchar DEFAULT 'catalog'
+) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF p_kind NOT IN ('product', 'price') THEN
+        RAISE EXCEPTION 'stock_relay_enqueue_documents: kind must be product or price, not %', p_kind;
+    END IF;
+    IF cardinality(p_channel_ids) IS DISTINCT FROM cardinality(p_template_ids)
+       OR cardinality(p_channel_ids) IS DISTINCT FROM cardinality(p_external_ids)
+       OR cardinality(p_channel_ids) IS DISTINCT FROM cardinality(p_payloads) THEN
+        RAISE EXCEPTION 'stock_relay_enqueue_documents: argument arrays differ in length';
+    END IF;
+    INSERT INTO stock_relay_catalog_clock AS c (kind, template_id, ticks)
+    SELECT DISTINCT p_kind, tid, 1 FROM unnest(p_template_ids) AS tid ORDER BY 2
+    ON CONFLICT (kind, template_id) DO UPDATE SET ticks = c.ticks + 1;
+
+    INSERT INTO stock_relay_outbox AS o
+        (channel_id, kind, product_id, sku, location_key, quantity, payload, trigger, priority)
+    SELECT DISTINCT ON (t.channel_id, t.template_id)
+           t.channel_id, p_kind, t.template_id, t.external_id, '', 0, t.payload, p_trigger,
+           stock_relay_trigger_priority(p_trigger)
+      FROM unnest(p_channel_ids, p_template_ids, p_external_ids, p_payloads)
+           WITH ORDINALITY AS t(channel_id, template_id, external_id, payload, ord)
+     ORDER BY t.channel_id, t.template_id, t.ord DESC
+    ON CONFLICT (channel_id, kind, product_id, location_key) WHERE state = 'pending'
+    DO UPDATE SET payload    = EXCLUDED.payload,
+                  sku        = EXCLUDED.sku,
+                  version    = EXCLUDED.version,
+                  trigger    = EXCLUDED.trigger,
+                  priority   = greatest(o.priority, EXCLUDED.priority),
+                  updated_at = (now() AT TIME ZONE 'UTC');
+    GET DIAGNOSTICS n = ROW_COUNT;
+    UPDATE stock_relay_outbox o
+       SET state = 'superseded', updated_at = (now() AT TIME ZONE 'UTC')
+     WHERE o.id IN (
+            SELECT f.id
+              FROM stock_relay_outbox f
+              JOIN unnest(p_channel_ids, p_template_ids) AS k(channel_id, template_id)
+                ON f.channel_id = k.channel_id AND f.product_id = k.template_id
+             WHERE f.state = 'failed' AND f.kind = p_kind AND f.location_key = ''
+               FOR UPDATE OF f SKIP LOCKED);
+    RETURN n;
+END $$;
+
+-- Odoo objects -> shop objects, per channel (daemon-written, Odoo reads it
+-- for the product's shop links). One row per template ('product') and per
+-- variant ('variant'), keyed by Odoo's external id, so a re-run updates
+-- instead of duplicating. adopted: matched to a shop object created by hand
+-- with the same SKU. document_hash: the last document published for a
+-- template (a re-run of an unchanged document sends nothing).
+CREATE TABLE IF NOT EXISTS stock_relay_catalog_map (
+    channel_id       integer NOT NULL REFERENCES stock_relay_channel (id) ON DELETE CASCADE,
+    external_id      varchar NOT NULL,
+    object           varchar NOT NULL CHECK (object IN ('product', 'variant')),
+    template_id      integer NOT NULL,
+    product_id       integer,
+    remote_id        varchar NOT NULL,
+    parent_remote_id varchar NOT NULL DEFAULT '',
+    handle           varchar,
+    document_hash    varchar,
+    adopted          boolean NOT NULL DEFAULT false,
+    synced_at        timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+    PRIMARY KEY (channel_id, external_id)
+);
+CREATE INDEX IF NOT EXISTS stock_relay_catalog_map_template
+    ON stock_relay_catalog_map (channel_id, template_id);
+
+-- Dry runs ("what would change in the shop"): Odoo writes the documents it
+-- would publish (one template or the whole selection, same shape as the
+-- outbox payloads); the daemon reads the shop and answers in `result`:
+--   {"created": [{"external_id", "name"}],
+--    "updated": [{"external_id", "name", "fields": {"<field>": {"shop": .., "odoo": ..}}}],
+--    "unchanged": [{"external_id", "name"}],
+--    "conflicts": [{"external_id", "name", "code", "message"}]}
+-- The daemon changes nothing in the shop for a preview.
+CREATE TABLE IF NOT EXISTS stock_relay_catalog_preview (
+    id           bigserial PRIMARY KEY,
+    channel_id   integer NOT NULL REFERENCES stock_relay_channel (id) ON DELETE CASCADE,
+    template_id  integer,                -- NULL: the channel's whole selection
+    documents    jsonb   NOT NULL DEFAULT '[]'::jsonb,
+    state        varchar NOT NULL DEFAULT 'requested'
+                 CHECK (state IN ('requested', 'running', 'done', 'failed')),
+    result       jsonb,
+    error        text,
+    requested_by integer,                -- res.users id
+    requested_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+    started_at   timestamp,
+    finished_at  timestamp
+);
+CREATE INDEX IF NOT EXISTS stock_relay_catalog_preview_open
+    ON stock_relay_catalog_preview (id) WHERE state IN ('requested', 'running');
+CREATE OR REPLACE FUNCTION stock_relay_catalog_preview_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('stock_relay_catalog_preview', '');
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS stock_relay_catalog_preview_notify ON stock_relay_catalog_preview;
+CREATE TRIGGER stock_relay_catalog_preview_notify
+    AFTER INSERT ON stock_relay_catalog_preview
+    FOR EACH STATEMENT EXECUTE FUNCTION stock_relay_catalog_preview_notify();
 -- ---- end v5 [catalogue] ----------------------------------------------------
 
 INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 5)

@@ -33,3 +33,11 @@ GRANT USAGE, SELECT ON SEQUENCE stock_relay_daemon_id_seq TO :"role";
 -- it reads when Odoo confirmed each inbox order.
 GRANT SELECT, INSERT, UPDATE, DELETE ON stock_relay_last_set TO :"role";
 GRANT SELECT ON stock_relay_inbox_absorbed TO :"role";
+-- Contract v5 [catalogue]: the daemon maps Odoo's products to shop objects,
+-- answers dry runs, and re-queues failed catalogue rows.
+GRANT SELECT, INSERT, UPDATE, DELETE ON stock_relay_catalog_map TO :"role";
+GRANT SELECT, UPDATE ON stock_relay_catalog_preview TO :"role";
+GRANT INSERT ON stock_relay_catalog_preview TO :"role";  -- `stockrelayd catalog --dry-run` requests one
+GRANT USAGE, SELECT ON SEQUENCE stock_relay_catalog_preview_id_seq TO :"role";
+GRANT SELECT, INSERT, UPDATE ON stock_relay_catalog_clock TO :"role";
+GRANT EXECUTE ON FUNCTION stock_relay_enqueue_documents(varchar, integer[], integer[], varchar[], jsonb[], varchar) TO :"role";

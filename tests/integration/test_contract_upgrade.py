@@ -177,3 +177,28 @@ def test_v4_database_upgrades_to_v5_and_keeps_its_rows(v1_db):
         assert cur.fetchall() == [("1@x", "pending")]
         cur.execute("SELECT sku, remote_id, quantity FROM stock_relay_last_set")
         assert cur.fetchall() == [("A", "r1", 3)]
+
+
+@pytest.mark.parametrize("v1_db", [V4_SQL], indirect=True)
+def test_v4_database_gains_the_catalogue_and_a_document_coalesces_like_stock(v1_db):
+    """v5 [catalogue] on a v4 database: channels keep today's stock-only behaviour (catalogue off, scope 'all');
+    a newer document for a template replaces the pending one, and its clock ticks once per enqueue."""
+    dsn, connect, upgrade = v1_db
+    with connect() as conn, conn.cursor() as cur:
+        channel = _channel(cur)
+    upgrade()
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT catalog_enabled, publish_scope FROM stock_relay_channel")
+        assert cur.fetchall() == [(False, "all")]
+        for name in ("Shirt", "Shirt v2"):
+            cur.execute("SELECT stock_relay_enqueue_documents('product', ARRAY[%s], ARRAY[42], ARRAY['x.t42'],"
+                        " ARRAY[%s::jsonb])", [channel, '{"format": 1, "name": "%s"}' % name])
+            assert cur.fetchone() == (1,)
+        cur.execute("SELECT kind, product_id, sku, payload->>'name', state, priority FROM stock_relay_outbox")
+        assert cur.fetchall() == [("product", 42, "x.t42", "Shirt v2", "pending", 1)]
+        cur.execute("SELECT ticks FROM stock_relay_catalog_clock WHERE kind = 'product' AND template_id = 42")
+        assert cur.fetchone() == (2,)
+        cur.execute("SELECT stock_relay_enqueue_documents('price', ARRAY[%s], ARRAY[42], ARRAY['x.t42'],"
+                    " ARRAY['{}'::jsonb], 'catalog_sync')", [channel])
+        cur.execute("SELECT kind, priority FROM stock_relay_outbox ORDER BY id")
+        assert cur.fetchall() == [("product", 1), ("price", 0)]

@@ -105,6 +105,18 @@ class StockRelayChannel(models.Model):
         help="How long a drop of the shop's stock that no order explains yet is held back as a presumed sale "
              "before it counts as drift and is overwritten with Odoo's number (keep it longer than the order "
              "polling interval).")
+    # contract v5 [catalogue]: what the channel publishes (the same selection limits the stock relay)
+    catalog_enabled = fields.Boolean(
+        string="Publish Catalogue",
+        help="Also publish products (variants, options, prices) to this shop, not only stock.")
+    publish_scope = fields.Selection(
+        [("all", "All sellable products"), ("category", "A product category"),
+         ("flagged", "Products flagged for this channel")],
+        string="Products Published", required=True, default="all")
+    publish_category_id = fields.Many2one("product.category", string="Category", ondelete="restrict")
+    pricelist_id = fields.Many2one(
+        "product.pricelist", string="Pricelist", ondelete="restrict",
+        help="Prices the shop gets; empty = the product's sales price in the company currency.")
     safety_buffer = fields.Float(default=0.0, help="Units held back from every shop location.")
     quantity_cap = NullableInteger(string="Cap", help="Never publish more than this; empty = no cap.")
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)

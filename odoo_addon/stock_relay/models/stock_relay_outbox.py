@@ -20,7 +20,9 @@ TRIGGERS = [("quant", "Quant Change"), ("picking", "Picking Done"), ("full_sync"
             ("channel", "Channel Settings"), ("mapping", "Location Mapping"), ("product", "Product Change"),
             ("archive", "Product Archived"), ("location", "Location Change"), ("bom", "Kit Bill of Materials"),
             # contract v3: a reconcile run healed drift
-            ("reconcile", "Reconcile (heal drift)")]
+            ("reconcile", "Reconcile (heal drift)"),
+            # contract v5 [catalogue]: a product edit, publishing the whole selection
+            ("catalog", "Catalogue Change"), ("catalog_sync", "Catalogue Sync")]
 KINDS = [("stock", "Stock"), ("product", "Product"), ("price", "Price")]
 
 RETENTION_PARAM = "stock_relay.retention_days"
@@ -47,6 +49,8 @@ class StockRelayOutbox(models.Model):
     quantity = fields.Float(readonly=True, digits=(16, 0))
     version = fields.Integer(readonly=True)
     trigger = fields.Selection(TRIGGERS, readonly=True)
+    # contract v5 [catalogue]: a product/price row's document (see the contract for its shape)
+    payload = fields.Json(string="Document", readonly=True)
     state = fields.Selection(STATES, readonly=True)
     attempts = fields.Integer(readonly=True)
     priority = fields.Integer(readonly=True, help="Claim order: live changes (1) before bulk rows such as a full sync (0).")
