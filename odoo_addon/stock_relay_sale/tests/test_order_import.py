@@ -62,7 +62,7 @@ class TestOrderImport(OrderCase):
         self.assertEqual(sale.partner_id, customer, "matched by email, whatever its case")
         self.assertEqual(self.env["res.partner"].search_count([("email", "=ilike", "grace.hopper@example.com"),
                                                                ("parent_id", "=", False)]), 1)
-        self.assertEqual(sale.order_line.tax_id, self.vat21_incl)
+        self.assertEqual(sale.order_line[SALE_LINE_TAXES], self.vat21_incl)
         self.assertAlmostEqual(sale.amount_total, 42.35)
         self.assertAlmostEqual(sale.amount_tax, 7.35)
 
@@ -78,7 +78,7 @@ class TestOrderImport(OrderCase):
         self.assertEqual(sale.currency_id, usd)
         self.assertEqual(sale.pricelist_id.currency_id, usd)
         self.assertAlmostEqual(sale.amount_total, 20.0)
-        self.assertFalse(sale.order_line.tax_id, "the shop charged no tax: none is added from the product")
+        self.assertFalse(sale.order_line[SALE_LINE_TAXES], "the shop charged no tax: none is added from the product")
 
     def test_sales_team_warehouse_and_no_auto_confirm(self):
         team = self.env["crm.team"].create({"name": "Webshop"})
