@@ -62,7 +62,8 @@ def test_failed_tests_and_errors_outside_tests_fail_and_are_counted(tmp_path):
 
 
 def test_warnings_about_our_modules_fail_but_not_the_database_name_or_a_deprecation(tmp_path):
-    other = f"{T} WARNING stockrelay_odoo_test odoo.addons.base.models.res_lang: lang missing"
+    other = (f"{T} WARNING stockrelay_odoo_test py.warnings: /opt/stockrelay/odoo-19.0/odoo/addons/base/x.py:4: "
+             "UserWarning: something of Odoo's own")
     dep = (f"{T} WARNING stockrelay_odoo_test py.warnings: /x/odoo_addon/stock_relay/models/a.py:81: "
            "DeprecationWarning: Since 19.0, use _commit_progress")
     r, _ = run(tmp_path, [*ALL_RAN, other, dep])
