@@ -1,7 +1,7 @@
 {
     "name": "Stock Relay: Kits",
     "summary": "Publish a kit's sellable quantity from its components (mrp phantom bills of materials)",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Inventory/Inventory",
     "license": "LGPL-3",
     "author": "stockrelay",

@@ -1,7 +1,7 @@
 {
     "name": "Stock Relay: Shop Orders",
     "summary": "Turn Shopify, WooCommerce and Medusa orders received by stockrelayd into confirmed sale orders",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "stockrelay",

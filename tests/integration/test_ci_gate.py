@@ -34,3 +34,21 @@ def test_ci_fails_without_the_odoo_tree_and_prints_how_to_get_it(command):
         assert line in r.stderr, r.stderr
     assert "SKIPPED" not in r.stdout + r.stderr
     assert "bootstrap" not in r.stdout  # it stopped before doing any work
+
+
+GET_TREE_19 = ("git clone --mirror https://github.com/MohamedLotfy99/Odoo19-ez.git",
+               "ODOO19_SRC=/nonexistent/odoo-19.0 scripts/get-odoo19")
+
+
+@pytest.mark.parametrize("command", [[".ci/run"], ["scripts/test"], ["scripts/odoo-test", "19"]],
+                         ids=["ci-run", "scripts-test", "odoo-test-19"])
+def test_ci_fails_without_the_odoo_19_tree_and_prints_how_to_get_it(command, tmp_path):
+    """The Odoo 19 tier is required in CI as well: an 18 tree alone is not enough."""
+    (tmp_path / "odoo-bin").write_text("")  # what the 18 gate looks for
+    env = dict(os.environ, CI="true", ODOO_SRC=str(tmp_path), ODOO19_SRC="/nonexistent/odoo-19.0")
+    r = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0, r.stdout + r.stderr
+    for line in GET_TREE_19:
+        assert line in r.stderr, r.stderr
+    assert "SKIPPED" not in r.stdout + r.stderr
+    assert "bootstrap" not in r.stdout

@@ -1,10 +1,11 @@
-"""End to end through a real Odoo 18: JSON-RPC -> stock.quant -> precommit outbox
+"""End to end through a real Odoo 18 or 19: Odoo's external API -> stock.quant -> precommit outbox
 rows -> COMMIT -> the real stockrelayd -> the Shopify emulator (verified HTTPS).
 
 Run by scripts/odoo-test, which installs `stock` and `stock_relay` into a
 database of its private PostgreSQL cluster and passes its whereabouts in
 STOCKRELAY_ODOO_* variables. Everything a user does goes through Odoo's public
-JSON-RPC API, so every change is a real, committed Odoo transaction.
+API (JSON-RPC on 18, the JSON-2 API with an API key on 19: odoo_api.py), so every
+change is a real, committed Odoo transaction.
 """
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ import requests
 from emulators.shopify import SERVER_DIR as SHOPIFY_DIR, ShopifyEmulator
 from emulators.tls import make_test_ca
 from harness.sidecar import Sidecar
+from odoo_api import RpcError, client, common_args, move_vals, odoo_command
 
 ENV = os.environ
 pytestmark = [
     pytest.mark.skipif(not ENV.get("STOCKRELAY_ODOO_DB"),
-                       reason="real-Odoo tier: run scripts/odoo-test (needs ODOO_SRC, an Odoo 18.0 tree)"),
+                       reason="real-Odoo tier: run scripts/odoo-test (needs ODOO_SRC, an Odoo 18.0 tree, "
+                              "or ODOO19_SRC)"),
     pytest.mark.sidecar,
 ]
 
@@ -44,21 +47,21 @@ class OdooServer:
         self.port = int(ENV.get("STOCKRELAY_ODOO_HTTP_PORT", "28069"))
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = work / "odoo-e2e-server.log"
-        src = pathlib.Path(ENV["STOCKRELAY_ODOO_SRC"])
-        self.argv = ["/usr/bin/python3", str(src / "odoo-bin"),
-                     f"--addons-path={src / 'addons'},{REPO / 'odoo_addon'}",
-                     "--db_host=127.0.0.1", f"--db_port={ENV['STOCKRELAY_ODOO_PG_PORT']}", "--db_user=odoo",
-                     "-d", self.db, "--db-filter", f"^{self.db}$", "--http-interface=127.0.0.1",
-                     f"--http-port={self.port}", f"--max-cron-threads={cron_threads}", "--workers=0",
-                     "--log-level=info"]
+        self.src = pathlib.Path(ENV["STOCKRELAY_ODOO_SRC"])
+        self.work = work
+        argv, self.env, _addons = odoo_command(self.src)
+        self.argv = [*argv, *common_args(self.src, self.db), "--db-filter", f"^{self.db}$",
+                     "--http-interface=127.0.0.1", f"--http-port={self.port}",
+                     f"--max-cron-threads={cron_threads}", "--workers=0", "--log-level=info"]
         self.proc = None
+        self.api = None
         self.uid = None
         self.session = requests.Session()
-        self._ids = 0
 
     def start(self, timeout=90.0):
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+                                     env={**ENV, **self.env})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -72,8 +75,9 @@ class OdooServer:
         else:
             self.stop()
             raise RuntimeError(f"Odoo did not answer on {self.url} within {timeout}s; see {self.log_path}")
-        self.uid = self.call("common", "login", self.db, *ADMIN)
-        assert self.uid, "admin/admin could not log in"
+        self.api = client(self.url, self.db, *ADMIN, src=self.src, work=self.work)
+        self.uid = self.api.uid
+        assert self.uid, "admin could not log in"
         return self
 
     def stop(self):
@@ -88,25 +92,9 @@ class OdooServer:
             self._log.close()
         self.session.close()
 
-    def call(self, service, method, *args):
-        self._ids += 1
-        payload = {"jsonrpc": "2.0", "method": "call", "id": self._ids,
-                   "params": {"service": service, "method": method, "args": list(args)}}
-        answer = self.session.post(f"{self.url}/jsonrpc", json=payload, timeout=120).json()
-        if "error" in answer:
-            data = answer["error"].get("data") or {}
-            raise RpcError(data.get("name", ""), data.get("message") or answer["error"].get("message"))
-        return answer.get("result")  # Odoo omits `result` when a method returns None
-
     def x(self, model, method, *args, **kw):
-        return self.call("object", "execute_kw", self.db, self.uid, ADMIN[1], model, method, list(args), kw)
-
-
-class RpcError(Exception):
-    def __init__(self, name, message):
-        super().__init__(f"{name}: {message}")
-        self.name = name
-        self.message = message
+        """`execute_kw` in the series' recommended API (odoo_api.py)."""
+        return self.api.x(model, method, *args, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -181,8 +169,8 @@ def delivery(odoo, wh, product_id, qty, validate=True):
     picking = odoo.x("stock.picking", "create", {
         "picking_type_id": wh["out_type_id"][0], "partner_id": partner,
         "location_id": wh["lot_stock_id"][0], "location_dest_id": customers,
-        "move_ids": [(0, 0, {"name": "E2E", "product_id": product_id, "product_uom_qty": qty,
-                             "location_id": wh["lot_stock_id"][0], "location_dest_id": customers})]})
+        "move_ids": [(0, 0, move_vals({"name": "E2E", "product_id": product_id, "product_uom_qty": qty,
+                                       "location_id": wh["lot_stock_id"][0], "location_dest_id": customers}))]})
     odoo.x("stock.picking", "action_confirm", [picking])
     odoo.x("stock.picking", "action_assign", [picking])
     if validate:

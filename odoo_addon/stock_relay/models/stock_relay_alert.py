@@ -13,6 +13,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
+from ..compat import sql_constraints
 
 from .stock_relay_drift import cascade_to_contract
 
@@ -22,6 +23,7 @@ INCIDENT_KINDS = [("refused", "Credentials refused"), ("failed", "Failed rows"),
                   ("stale", "Oldest pending row too old")]
 
 
+@sql_constraints
 class StockRelayIncident(models.Model):
     _name = "stock.relay.incident"
     _description = "Stock Relay Incident"

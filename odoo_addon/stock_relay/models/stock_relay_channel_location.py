@@ -1,6 +1,8 @@
 from odoo import fields, models
+from ..compat import sql_constraints
 
 
+@sql_constraints
 class StockRelayChannelLocation(models.Model):
     """One shop location and the Odoo internal locations (children included) it sells from."""
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from ..compat import sql_constraints
 
 from .stock_relay_drift import cascade_to_contract
 from .stock_relay_reconcile import RUN_STATES
@@ -31,6 +32,7 @@ SCHEDULE_FIELDS = {
 }
 
 
+@sql_constraints
 class StockRelayReconcileSchedule(models.Model):
     _name = "stock.relay.reconcile.schedule"
     _description = "Stock Relay Reconcile Schedule"

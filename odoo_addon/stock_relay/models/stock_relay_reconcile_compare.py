@@ -17,6 +17,7 @@ from collections import defaultdict
 from psycopg2.extras import Json
 
 from odoo import _, api, fields, models
+from ..compat import sql_constraints
 
 from .stock_relay_drift import cascade_to_contract
 
@@ -27,6 +28,7 @@ DEFAULT_CHUNK = 1000
 COMPARE_CRON = "stock_relay.ir_cron_stock_relay_reconcile"
 
 
+@sql_constraints
 class StockRelayReconcileProgress(models.Model):
     """Where the comparison of a run resumes (one row per run being compared)."""
 

@@ -9,6 +9,8 @@ from odoo import api
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, TransactionCase, get_db_name
 
+from ..compat import move_vals
+
 
 class StockRelayCase(TransactionCase):
     """A warehouse, a channel mapping WH/Stock to one shop location, and helpers.
@@ -101,9 +103,9 @@ class StockRelayCase(TransactionCase):
         picking = self.env["stock.picking"].create({
             "picking_type_id": ptype.id, "partner_id": self.partner.id,
             "location_id": src.id, "location_dest_id": dst.id,
-            "move_ids": [(0, 0, {"name": product.display_name, "product_id": product.id, "product_uom_qty": qty,
-                                 "product_uom": product.uom_id.id, "location_id": src.id,
-                                 "location_dest_id": dst.id})],
+            "move_ids": [(0, 0, move_vals({"name": product.display_name, "product_id": product.id,
+                                           "product_uom_qty": qty, "product_uom": product.uom_id.id,
+                                           "location_id": src.id, "location_dest_id": dst.id}))],
         })
         picking.action_confirm()
         return picking

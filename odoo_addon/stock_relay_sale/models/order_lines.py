@@ -4,6 +4,7 @@ from decimal import Decimal
 from odoo import _
 from odoo.fields import Command
 from odoo.tools import float_compare
+from odoo.addons.stock_relay.compat import SALE_LINE_TAXES
 
 from .order_errors import ImportFailure, money
 
@@ -93,7 +94,7 @@ class LineBuilder:
             "product_uom_qty": qty,
             "price_unit": float(unit),
             "discount": float(percent),
-            "tax_id": [Command.set(self._taxes(taxes, included).ids)],
+            SALE_LINE_TAXES: [Command.set(self._taxes(taxes, included).ids)],
         }
 
     def _taxes(self, taxes, included):

@@ -1,6 +1,8 @@
 from odoo import fields, models
+from odoo.addons.stock_relay.compat import sql_constraints
 
 
+@sql_constraints
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 

@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.addons.stock_relay.compat import sql_constraints
 
 UNKNOWN_SKU_POLICIES = [
     ("fail", "Fail the order (fix the product, then Retry)"),
@@ -7,6 +8,7 @@ UNKNOWN_SKU_POLICIES = [
 ]
 
 
+@sql_constraints
 class StockRelaySaleSettings(models.Model):
     """Per-channel settings of the order import: Odoo-only, not part of the contract.
 
@@ -42,6 +44,7 @@ class StockRelaySaleSettings(models.Model):
     _sql_constraints = [("channel_uniq", "unique(channel_id)", "One order import setting per channel.")]
 
 
+@sql_constraints
 class StockRelaySaleTaxMap(models.Model):
     """A shop tax rate that must become a given Odoo tax (overrides the match by rate)."""
 

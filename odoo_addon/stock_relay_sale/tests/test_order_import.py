@@ -1,5 +1,7 @@
 from odoo.tests import tagged
 
+from odoo.addons.stock_relay.compat import SALE_LINE_TAXES
+
 from .common import OrderCase, address, line, order
 
 
@@ -35,8 +37,8 @@ class TestOrderImport(OrderCase):
         item, ship = sale.order_line.sorted("sequence")
         self.assertEqual((item.product_id, item.product_uom_qty, item.price_unit, item.discount),
                          (self.product, 2, 12.5, 10.0))
-        self.assertEqual(item.tax_id, self.vat21)
-        self.assertEqual((ship.product_id, ship.name, ship.price_unit, ship.tax_id),
+        self.assertEqual(item[SALE_LINE_TAXES], self.vat21)
+        self.assertEqual((ship.product_id, ship.name, ship.price_unit, ship[SALE_LINE_TAXES]),
                          (self.env.ref("stock_relay_sale.product_shop_shipping"), "Standard", 4.95, self.vat21))
         # As charged: 22.50 + 4.95 untaxed, 4.73 + 1.04 tax.
         self.assertAlmostEqual(sale.amount_untaxed, 27.45)
@@ -60,7 +62,7 @@ class TestOrderImport(OrderCase):
         self.assertEqual(sale.partner_id, customer, "matched by email, whatever its case")
         self.assertEqual(self.env["res.partner"].search_count([("email", "=ilike", "grace.hopper@example.com"),
                                                                ("parent_id", "=", False)]), 1)
-        self.assertEqual(sale.order_line.tax_id, self.vat21_incl)
+        self.assertEqual(sale.order_line[SALE_LINE_TAXES], self.vat21_incl)
         self.assertAlmostEqual(sale.amount_total, 42.35)
         self.assertAlmostEqual(sale.amount_tax, 7.35)
 
@@ -76,7 +78,7 @@ class TestOrderImport(OrderCase):
         self.assertEqual(sale.currency_id, usd)
         self.assertEqual(sale.pricelist_id.currency_id, usd)
         self.assertAlmostEqual(sale.amount_total, 20.0)
-        self.assertFalse(sale.order_line.tax_id, "the shop charged no tax: none is added from the product")
+        self.assertFalse(sale.order_line[SALE_LINE_TAXES], "the shop charged no tax: none is added from the product")
 
     def test_sales_team_warehouse_and_no_auto_confirm(self):
         team = self.env["crm.team"].create({"name": "Webshop"})

@@ -3,6 +3,7 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.stock_relay.compat import IS_19
 from odoo.addons.stock_relay.tests import test_contract
 
 from .common import OrderCase, line, order
@@ -22,6 +23,17 @@ class FakeNativeChannel:
 @tagged("post_install", "-at_install", "stock_relay_sale")
 class TestOrderSettings(OrderCase):
 
+    def trigger(self, cron):
+        """Run the scheduled action as the cron worker does, inside this test's transaction: Odoo 18
+        runs it on the current cursor, Odoo 19 on a new one, which test mode points at this one."""
+        if not IS_19:
+            return cron.method_direct_trigger()
+        self.registry_enter_test_mode(register_cleanup=False)
+        try:
+            return cron.method_direct_trigger()
+        finally:
+            self.registry_leave_test_mode()
+
     def test_wake_odoo_from_sql_triggers_the_import_cron(self):
         cron = self.env.ref("stock_relay_sale.ir_cron_stock_relay_inbox")
         self.env.cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [cron.id])
@@ -31,7 +43,7 @@ class TestOrderSettings(OrderCase):
         self.assertEqual(self.env.cr.fetchone()[0], 1)
         # Running the scheduled action (what the cron worker does once triggered) imports the order.
         row = self.insert_event(order("gid://shopify/Order/19", "#19", [line("SR-001", 1, "1.00")]))
-        cron.method_direct_trigger()
+        self.trigger(cron)
         self.assert_row(row, "done")
         self.assertEqual(self.sale_for("gid://shopify/Order/19").state, "sale")
 

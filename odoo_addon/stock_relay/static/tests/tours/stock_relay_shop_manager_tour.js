@@ -66,7 +66,7 @@ registry.category("web_tour.tours").add("stock_relay_shop_manager", {
         ...shot("log_failed", ".o_list_view .o_data_row .o_data_cell[name=location_name]:contains('Main')"),
         // 7. Filter by a part of a SKU.
         { trigger: ".o_searchview_input", run: "edit FAIL" },
-        { trigger: ".o_searchview_autocomplete li:contains('SKU')", run: "click" },
+        { trigger: ".o_searchview_autocomplete .dropdown-item:contains('SKU')", run: "click" },  // li on 18, div on 19
         { trigger: ".o_searchview_facet:contains('FAIL')" },
         // 8. Retry the failed row.
         { trigger: ".o_list_view .o_data_row:contains('TOUR-FAIL-1') .o_list_record_selector input", run: "check" },
