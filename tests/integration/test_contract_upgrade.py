@@ -177,3 +177,14 @@ def test_v4_database_upgrades_to_v5_and_keeps_its_rows(v1_db):
         assert cur.fetchall() == [("1@x", "pending")]
         cur.execute("SELECT sku, remote_id, quantity FROM stock_relay_last_set")
         assert cur.fetchall() == [("A", "r1", 3)]
+
+
+@pytest.mark.parametrize("v1_db", [V4_SQL], indirect=True)
+def test_v4_database_upgrades_to_v5_with_the_sellable_policy(v1_db):
+    """[sellable-policy]: after the upgrade Odoo's commit path can value stock in SQL."""
+    dsn, connect, upgrade = v1_db
+    upgrade()
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT stock_relay_sellable(10, 2, 3, NULL), stock_relay_sellable(500, 0, 0, 100),"
+                    " stock_relay_kit_sellable(ARRAY[10, 9]::float8[], ARRAY[0, 0]::float8[], ARRAY[4, 2]::float8[])")
+        assert cur.fetchone() == (5, 100, 2)
