@@ -1,8 +1,9 @@
 """scripts/demo: watch stockrelay keep a (emulated) Shopify shop equal to Odoo.
 
 Odoo is simulated by a table of on-hand/reserved quantities per SKU and
-location; every change is turned into a sellable quantity by the native core's
-policy and written with stock_relay_enqueue(...) in its own REPEATABLE READ
+location; every change is turned into a sellable quantity by the contract's
+policy (stock_relay_sellable, as the addon does) and written with
+stock_relay_enqueue(...) in its own REPEATABLE READ
 transaction, exactly as the addon does at precommit. stockrelayd (the real
 binary) drains the outbox into the Shopify emulator over verified HTTPS.
 """
@@ -18,7 +19,6 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "build" / "python")]
 
-import stockrelay_native  # noqa: E402
 from emulators.shopify import ShopifyEmulator  # noqa: E402
 from emulators.tls import make_test_ca  # noqa: E402
 from harness import outbox  # noqa: E402
@@ -109,7 +109,7 @@ def main():
                         on_hand[key] += rng.randint(1, 10)                           # receipt
                     else:
                         reserved[key] = rng.randint(0, max(0, on_hand[key] // 3))     # reservation
-                    odoo[key] = stockrelay_native.sellable(on_hand[key], reserved[key], BUFFER)
+                    odoo[key] = db.scalar("SELECT stock_relay_sellable(%s, %s, %s)", (on_hand[key], reserved[key], BUFFER))
                     batch.append((channel, product_id[key[0]], key[0], loc_gid[key[1]], odoo[key]))
                 outbox.enqueue(db.dsn, batch)
                 done += len(batch)

@@ -9,7 +9,6 @@
 #include "stockrelay/log.hpp"
 #include "stockrelay/orders.hpp"
 #include "stockrelay/orders_api.hpp"
-#include "stockrelay/policy.hpp"
 #include "stockrelay/schema.hpp"
 
 namespace py = pybind11;
@@ -219,14 +218,6 @@ PYBIND11_MODULE(_stockrelay_native, m) {
 
     m.attr("SCHEMA_VERSION") = schema::kVersion;
     m.def("schema_sql", [] { return std::string(schema::sql()); }, "The outbox contract DDL (idempotent).");
-
-    m.def(
-        "sellable",
-        [](double on_hand, double reserved, double safety_buffer, std::optional<std::int64_t> cap) {
-            return unwrap(policy::sellable(on_hand, reserved, policy::Params{safety_buffer, cap}));
-        },
-        py::arg("on_hand"), py::arg("reserved"), py::arg("safety_buffer") = 0.0, py::arg("cap") = py::none(),
-        "floor(max(0, on_hand - reserved) - safety_buffer), clamped to [0, cap].");
 
     m.def(
         "validate_channel",

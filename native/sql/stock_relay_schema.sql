@@ -820,8 +820,78 @@ CREATE INDEX IF NOT EXISTS stock_relay_inbox_channel_id ON stock_relay_inbox (ch
 
 
 -- ---- v5 [sellable-policy] (issue #15) --------------------------------------
--- Reserved: the one definition of the sellable-quantity policy, readable by
--- Odoo's commit path without the native module (and by the core's tests).
+-- The one definition of the sellable-quantity policy. It lives here, not in
+-- the native module, so Odoo's commit path (capture, full sync, republish,
+-- reconcile's expected numbers, kits) keeps computing -- and capturing -- when
+-- stockrelay_native is missing or broken; the addon calls it in one batched
+-- statement per enqueue. tests/integration/test_sellable_policy.py proves it.
+--
+-- floor(max(0, on_hand - reserved) - safety_buffer), float noise rounded away
+-- first (Odoo quantities are floats: 2.9999999 means 3), clamped to
+-- [0, 1e9] (the most a shop takes, as the daemon's validate_quantity) and to
+-- the cap. Non-finite inputs and a negative buffer or cap raise 22023
+-- (invalid_parameter_value): a producer bug is reported, never published.
+CREATE OR REPLACE FUNCTION stock_relay_sellable(
+    p_on_hand double precision, p_reserved double precision,
+    p_safety_buffer double precision DEFAULT 0, p_cap bigint DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    bad constant double precision[] := ARRAY['NaN', 'Infinity', '-Infinity']::double precision[];
+    free double precision;
+    scaled double precision;
+    whole double precision;
+    q double precision;
+BEGIN
+    IF p_on_hand IS NULL OR p_reserved IS NULL OR p_safety_buffer IS NULL
+       OR p_on_hand = ANY(bad) OR p_reserved = ANY(bad) OR p_safety_buffer = ANY(bad) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('stock_relay_sellable: quantities must be finite numbers '
+                             '(on hand %s, reserved %s, safety buffer %s)', p_on_hand, p_reserved, p_safety_buffer);
+    END IF;
+    IF p_safety_buffer < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('stock_relay_sellable: safety buffer must not be negative (got %s)', p_safety_buffer);
+    END IF;
+    IF p_cap < 0 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = format('stock_relay_sellable: cap must not be negative (got %s)', p_cap);
+    END IF;
+    -- Anything over 2e9 publishes the maximum anyway; clamping first keeps the
+    -- scaling below from overflowing float8 (PostgreSQL raises on overflow).
+    free := least(greatest(0, p_on_hand - p_reserved) - p_safety_buffer, 2000000000);
+    -- Round to 1e-6, half away from zero, before flooring so 3.0 never becomes 2.
+    scaled := free * 1000000::double precision;
+    whole := trunc(scaled);
+    IF abs(scaled - whole) >= 0.5 THEN
+        whole := whole + sign(scaled);
+    END IF;
+    q := floor(whole / 1000000::double precision);
+    q := least(greatest(q, 0), 1000000000);
+    RETURN least(q::bigint, coalesce(p_cap, q::bigint));
+END $$;
+
+-- A kit (phantom bill of materials) on one mapping line: the smallest, over
+-- its components, of floor(component sellable / quantity per kit); the buffer
+-- is held back on each component, the cap applies to the kit. 1e-9 absorbs
+-- float noise (0.3 / 0.1 is 2.9999...). No component: 0.
+CREATE OR REPLACE FUNCTION stock_relay_kit_sellable(
+    p_on_hand double precision[], p_reserved double precision[], p_per_kit double precision[],
+    p_safety_buffer double precision DEFAULT 0, p_cap bigint DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    allowed bigint;
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(p_per_kit, 1), 0) LOOP
+        IF p_per_kit[i] IS NULL OR NOT p_per_kit[i] > 0 OR p_per_kit[i] = 'Infinity'::double precision THEN
+            RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+                MESSAGE = format('stock_relay_kit_sellable: quantity per kit must be a positive number '
+                                 '(component %s: %s)', i, p_per_kit[i]);
+        END IF;
+        allowed := least(allowed, floor(
+            stock_relay_sellable(p_on_hand[i], p_reserved[i], p_safety_buffer, NULL) / p_per_kit[i] + 1e-9)::bigint);
+    END LOOP;
+    RETURN stock_relay_sellable(coalesce(allowed, 0), 0, 0, p_cap);
+END $$;
 -- ---- end v5 [sellable-policy] ----------------------------------------------
 
 -- ---- v5 [multi-database] (issue #15) ---------------------------------------

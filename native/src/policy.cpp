@@ -1,31 +1,10 @@
 #include "stockrelay/policy.hpp"
 
 #include <charconv>
-#include <cmath>
 
 #include <fmt/format.h>
 
 namespace stockrelay::policy {
-
-Result<std::int64_t> sellable(double on_hand, double reserved, const Params& params) {
-    if (!std::isfinite(on_hand) || !std::isfinite(reserved) || !std::isfinite(params.safety_buffer))
-        return make_error(ErrorCode::invalid_quantity, "quantities must be finite numbers");
-    if (params.safety_buffer < 0)
-        return make_error(ErrorCode::invalid_quantity,
-                          fmt::format("safety buffer must not be negative (got {})", params.safety_buffer));
-    if (params.cap && *params.cap < 0)
-        return make_error(ErrorCode::invalid_quantity, fmt::format("cap must not be negative (got {})", *params.cap));
-    // Quantities in Odoo are floats: 2.9999999 means 3. Round away float noise
-    // before flooring so a buffer-free 3.0 never becomes 2.
-    double free = std::max(0.0, on_hand - reserved) - params.safety_buffer;
-    double rounded = std::round(free * 1e6) / 1e6;
-    double q = std::floor(rounded);
-    if (q < 0) q = 0;
-    if (q > static_cast<double>(kMaxQuantity)) q = static_cast<double>(kMaxQuantity);
-    auto out = static_cast<std::int64_t>(q);
-    if (params.cap && out > *params.cap) out = *params.cap;
-    return out;
-}
 
 Result<std::int64_t> validate_quantity(std::string_view text) {
     auto bad = [&](std::string_view why) {

@@ -19,6 +19,7 @@
         "views/stock_relay_unmatched_views.xml",
         "views/res_config_settings_views.xml",
         "views/stock_relay_dashboard_views.xml",
+        "views/stock_relay_native_views.xml",
         "views/stock_relay_statistics_views.xml",
         "views/product_views.xml",
         "data/stock_relay_alert_data.xml",

@@ -202,3 +202,14 @@ def test_v4_database_gains_the_catalogue_and_a_document_coalesces_like_stock(v1_
                     " ARRAY['{}'::jsonb], 'catalog_sync')", [channel])
         cur.execute("SELECT kind, priority FROM stock_relay_outbox ORDER BY id")
         assert cur.fetchall() == [("product", 1), ("price", 0)]
+
+
+@pytest.mark.parametrize("v1_db", [V4_SQL], indirect=True)
+def test_v4_database_upgrades_to_v5_with_the_sellable_policy(v1_db):
+    """[sellable-policy]: after the upgrade Odoo's commit path can value stock in SQL."""
+    dsn, connect, upgrade = v1_db
+    upgrade()
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT stock_relay_sellable(10, 2, 3, NULL), stock_relay_sellable(500, 0, 0, 100),"
+                    " stock_relay_kit_sellable(ARRAY[10, 9]::float8[], ARRAY[0, 0]::float8[], ARRAY[4, 2]::float8[])")
+        assert cur.fetchone() == (5, 100, 2)

@@ -1,23 +1,16 @@
-// The sellable-quantity policy: the one formula both the addon and the
-// sidecar agree on.
+// What the daemon accepts as a quantity to publish. The sellable-quantity
+// policy itself is the contract's SQL function stock_relay_sellable
+// (native/sql/stock_relay_schema.sql, block [sellable-policy]): Odoo computes
+// it at commit, with or without the native module; the daemon only checks the
+// number it is handed.
 #pragma once
 
 #include <cstdint>
-#include <optional>
-#include <string>
+#include <string_view>
 
 #include "stockrelay/error.hpp"
 
 namespace stockrelay::policy {
-
-struct Params {
-    double safety_buffer = 0;            // units withheld from the shop
-    std::optional<std::int64_t> cap;     // publish at most this many
-};
-
-// floor(max(0, on_hand - reserved) - buffer), clamped to [0, cap].
-// Fails with invalid_quantity on NaN/inf inputs or a negative buffer/cap.
-Result<std::int64_t> sellable(double on_hand, double reserved, const Params& params);
 
 // A quantity read from an outbox row must be a non-negative integer that the
 // shops accept (<= 1e9); anything else is a producer bug reported on the row.

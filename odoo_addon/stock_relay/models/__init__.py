@@ -17,6 +17,7 @@ from . import stock_relay_reconcile_purge
 from . import stock_relay_reconcile_heal
 from . import stock_relay_daemon
 from . import stock_relay_channel_dashboard
+from . import stock_relay_channel_native
 from . import stock_relay_alert
 from . import stock_relay_statistics
 from . import product_sync_history

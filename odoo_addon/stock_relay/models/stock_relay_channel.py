@@ -1,11 +1,11 @@
 import logging
 
-import stockrelay_native
 from psycopg2.extras import Json as PsycopgJson
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .. import native
 from .schema import apply_contract
 from .capture import inline_limit
 
@@ -338,15 +338,15 @@ class StockRelayChannel(models.Model):
         # The buttons use the stored secrets: only people who may edit the channel.
         self.check_access("write")
         try:
-            return stockrelay_native.Channel(self._native_config())
-        except stockrelay_native.StockRelayError as exc:
+            return native.module().Channel(self._native_config())
+        except native.error_class() as exc:
             raise UserError(_("%(channel)s: %(error)s", channel=self.name, error=native_message(exc))) from exc
 
     def _native_call(self, what, method, *args):
         channel = self._native_channel()
         try:
             return getattr(channel, method)(*args)
-        except stockrelay_native.StockRelayError as exc:
+        except native.error_class() as exc:
             raise UserError(_("%(what)s failed for %(channel)s.\n%(error)s",
                               what=what, channel=self.name, error=native_message(exc))) from exc
 

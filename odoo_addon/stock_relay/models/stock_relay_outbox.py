@@ -1,9 +1,7 @@
 import logging
-import math
 from collections import defaultdict
 from datetime import timedelta
 
-import stockrelay_native
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -111,8 +109,9 @@ class StockRelayOutbox(models.Model):
         """What would be published: one dict per (channel, mapping line, product).
 
         One grouped query sums quantity and reserved per (location, product)
-        over every mapped internal location (children included); the native
-        policy turns each line's sums into the number to publish.
+        over every mapped internal location (children included); one more
+        statement turns every line's sums into the number to publish through
+        the contract's policy (_apply_policy), whatever the number of rows.
         """
         cr = self.env.cr
         if not product_ids:
@@ -151,28 +150,8 @@ class StockRelayOutbox(models.Model):
         if not relayed:
             return []
 
-        all_locations = set().union(*line_locations.values())
         counted = set(relayed.ids).union(*({c for c, _q in parts} for parts in kits.values()))
-        self.env["stock.quant"].flush_model(["product_id", "location_id", "quantity", "reserved_quantity"])
-        cr.execute(
-            """
-            SELECT location_id, product_id, sum(quantity), sum(reserved_quantity)
-              FROM stock_quant
-             WHERE product_id = ANY(%s) AND location_id = ANY(%s)
-             GROUP BY location_id, product_id
-            """,
-            [list(counted), list(all_locations)],
-        )
-        by_location = defaultdict(list)
-        for location_id, product_id, qty, reserved in cr.fetchall():
-            by_location[location_id].append((product_id, float(qty or 0), float(reserved or 0)))
-        sums = defaultdict(lambda: [0.0, 0.0])
-        for line_id, locations in line_locations.items():
-            for location_id in locations:
-                for product_id, qty, reserved in by_location.get(location_id, ()):
-                    acc = sums[(line_id, product_id)]
-                    acc[0] += qty
-                    acc[1] += reserved
+        sums = self._line_sums(line_locations, counted)
 
         rows = []
         for line in lines:
@@ -191,15 +170,43 @@ class StockRelayOutbox(models.Model):
                     "channel": channel, "line": line, "product": product, "sku": product.default_code.strip(),
                     "location_key": key, "locations": line_locations[line.id], "on_hand": on_hand,
                     "reserved": reserved, "safety_buffer": channel.safety_buffer, "cap": cap,
-                    "quantity": stockrelay_native.sellable(on_hand, reserved, channel.safety_buffer, cap),
                 }
                 if product.id in kits:
                     row["kit"] = kits[product.id]
-                    row["quantity"] = self._kit_quantity(kits[product.id], line.id, sums, channel.safety_buffer, cap)
-                if not product.active:
-                    row["quantity"] = 0  # archived: the shop stops selling it (channel._sells said so)
+                    row["components"] = [(*sums.get((line.id, component_id), (0.0, 0.0)), per_kit)
+                                         for component_id, per_kit in kits[product.id]]
                 rows.append(row)
+        self._apply_policy(rows)
+        for row in rows:
+            if not row["product"].active:
+                row["quantity"] = 0  # archived: the shop stops selling it (channel._sells said so)
         return rows
+
+    @api.model
+    def _line_sums(self, line_locations, product_ids):
+        """{(line id, product id): [on hand, reserved]} over each line's locations, in one grouped query."""
+        all_locations = set().union(*line_locations.values())
+        self.env["stock.quant"].flush_model(["product_id", "location_id", "quantity", "reserved_quantity"])
+        self.env.cr.execute(
+            """
+            SELECT location_id, product_id, sum(quantity), sum(reserved_quantity)
+              FROM stock_quant
+             WHERE product_id = ANY(%s) AND location_id = ANY(%s)
+             GROUP BY location_id, product_id
+            """,
+            [list(product_ids), list(all_locations)],
+        )
+        by_location = defaultdict(list)
+        for location_id, product_id, qty, reserved in self.env.cr.fetchall():
+            by_location[location_id].append((product_id, float(qty or 0), float(reserved or 0)))
+        sums = defaultdict(lambda: [0.0, 0.0])
+        for line_id, locations in line_locations.items():
+            for location_id in locations:
+                for product_id, qty, reserved in by_location.get(location_id, ()):
+                    acc = sums[(line_id, product_id)]
+                    acc[0] += qty
+                    acc[1] += reserved
+        return sums
 
     @api.model
     def _kit_components(self, products):
@@ -215,17 +222,39 @@ class StockRelayOutbox(models.Model):
         return set()
 
     @api.model
-    def _kit_quantity(self, components, line_id, sums, safety_buffer, cap):
-        """What the components allow on one mapping line: the minimum over components of
-        floor(component sellable / quantity per kit). The safety buffer is held back on
-        each component; the cap applies to the kit."""
-        allowed = None
-        for component_id, per_kit in components:
-            on_hand, reserved = sums.get((line_id, component_id), (0.0, 0.0))
-            component = stockrelay_native.sellable(on_hand, reserved, safety_buffer, None)
-            kits = math.floor(component / per_kit + 1e-9)  # 0.3 / 0.1 is 2.9999...
-            allowed = kits if allowed is None else min(allowed, kits)
-        return stockrelay_native.sellable(float(allowed or 0), 0.0, 0.0, cap)
+    def _apply_policy(self, rows):
+        """Set ``row["quantity"]`` from the contract's stock_relay_sellable (kits:
+        stock_relay_kit_sellable over ``row["components"]`` [(on hand, reserved, per kit)])
+        in at most two statements: the one definition of the policy, readable
+        without the native module, and no round trip per row."""
+        plain = [row for row in rows if "kit" not in row]
+        kits = [row for row in rows if "kit" in row]
+        cr = self.env.cr
+        if plain:
+            cr.execute(
+                "SELECT stock_relay_sellable(o, r, b, c) FROM unnest(%s::float8[], %s::float8[], %s::float8[],"
+                " %s::bigint[]) WITH ORDINALITY AS t(o, r, b, c, i) ORDER BY i",
+                [[r["on_hand"] for r in plain], [r["reserved"] for r in plain],
+                 [r["safety_buffer"] for r in plain], [r["cap"] for r in plain]])
+            for row, (quantity,) in zip(plain, cr.fetchall()):
+                row["quantity"] = quantity
+        if kits:
+            parts = [(i, *component) for i, row in enumerate(kits) for component in row["components"]]
+            columns = [list(column) for column in zip(*parts)] if parts else [[], [], [], []]
+            cr.execute(
+                """
+                SELECT k.i, stock_relay_kit_sellable(
+                           array_agg(p.o ORDER BY p.n) FILTER (WHERE p.n IS NOT NULL),
+                           array_agg(p.r ORDER BY p.n) FILTER (WHERE p.n IS NOT NULL),
+                           array_agg(p.per ORDER BY p.n) FILTER (WHERE p.n IS NOT NULL), k.b, k.c)
+                  FROM unnest(%s::int[], %s::float8[], %s::bigint[]) AS k(i, b, c)
+                  LEFT JOIN unnest(%s::int[], %s::float8[], %s::float8[], %s::float8[]) WITH ORDINALITY
+                            AS p(i, o, r, per, n) ON p.i = k.i
+                 GROUP BY k.i, k.b, k.c
+                """,
+                [list(range(len(kits))), [r["safety_buffer"] for r in kits], [r["cap"] for r in kits], *columns])
+            for i, quantity in cr.fetchall():
+                kits[i]["quantity"] = quantity
 
     # ------------------------------------------------------------ retry / purge
     def action_retry(self):

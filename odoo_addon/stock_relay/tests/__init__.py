@@ -17,3 +17,4 @@ from . import test_dashboard
 from . import test_screens
 from . import test_alerts
 from . import test_tour
+from . import test_native_missing

@@ -2,6 +2,8 @@ import stockrelay_native
 
 from odoo.tests import TransactionCase, tagged
 
+from .. import native
+
 
 @tagged("post_install", "-at_install", "stock_relay")
 class TestContract(TransactionCase):
@@ -61,6 +63,8 @@ class TestContract(TransactionCase):
     def test_schema_version_is_the_native_one(self):
         self.env.cr.execute("SELECT version FROM stock_relay_schema_version")
         self.assertEqual(self.env.cr.fetchone()[0], stockrelay_native.SCHEMA_VERSION)
+        self.assertEqual(stockrelay_native.SCHEMA_VERSION, native.CONTRACT_VERSION,
+                         "the addon's models speak the contract the native module applies")
 
     def test_orm_create_respects_sql_constraints(self):
         # Empty batch size / cap are NULL (the contract forbids 0), empty credentials are {}.

@@ -1,9 +1,9 @@
-import stockrelay_native
 from markupsafe import Markup, escape
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
+from .. import native
 from ..models.stock_relay_channel import native_message
 
 
@@ -119,7 +119,7 @@ class StockRelayPreview(models.TransientModel):
                                     [(i.get("remote_id"), i.get("title") or "",
                                       _levels(channel, i.get("levels"))) for i in items])
                              if items else Markup("<p>%s</p>") % _("The shop has no item with SKU %s.", sku))
-            except (stockrelay_native.StockRelayError, UserError) as exc:
-                message = native_message(exc) if isinstance(exc, stockrelay_native.StockRelayError) else str(exc)
+            except (native.error_class(), UserError) as exc:
+                message = native_message(exc) if isinstance(exc, native.error_class()) else str(exc)
                 parts.append(Markup("<p class='text-danger'>%s</p>") % escape(message))
         return Markup("").join(parts)
