@@ -4,13 +4,17 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <iostream>
+#include <map>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "daemon.hpp"
+#include "database_set.hpp"
 #include "dsn.hpp"
 #include "exit_codes.hpp"
 #include "logging.hpp"
@@ -28,7 +32,11 @@ namespace {
 constexpr const char* kDefaultMetricsListen = "127.0.0.1:9847";
 
 struct Globals {
-    std::string dsn;
+    std::string dsn;                 // the database a command works on now
+    std::vector<std::string> dsns;   // --dsn, once or more
+    std::string databases;           // --databases a,b,c
+    std::string database_pattern;    // --database-pattern REGEX
+    std::string database;            // --database NAME: only this one of several
     std::string log_level = "info";
     std::string worker_id;
     int lease_seconds = 30;
@@ -142,26 +150,27 @@ std::string health_text(const queries::ChannelStatus& s) {
     return out;
 }
 
-int cmd_status(const Globals& g, bool json) {
-    auto conn = connect(g);
-    const auto rows = queries::status(*conn, g.channel);
-    const auto reconciles = last_reconciles(*conn, g.channel);
-    if (json) {
-        nlohmann::json out = {{"schema_version", schema::kVersion}, {"channels", nlohmann::json::array()}};
-        for (const auto& s : rows) {
-            nlohmann::json c = {{"id", s.id}, {"name", s.name}, {"type", s.type}, {"enabled", s.enabled},
-                                {"counts", s.counts}};
-            c["oldest_pending_age_seconds"] = s.oldest_pending_seconds ? nlohmann::json(*s.oldest_pending_seconds) : nullptr;
-            c["last_success"] = s.last_success ? nlohmann::json(*s.last_success) : nullptr;
-            c["last_failure"] = s.last_error ? nlohmann::json(logging::redact(*s.last_error)) : nullptr;
-            add_health_json(s, c);
-            auto rc = reconciles.find(s.id);
-            c["last_reconcile"] = rc == reconciles.end() ? nlohmann::json() : reconcile_json(rc->second);
-            out["channels"].push_back(std::move(c));
-        }
-        std::cout << out.dump(2) << "\n";
-        return exit_ok;
+nlohmann::json status_json(pg::Connection& conn, const Globals& g) {
+    const auto rows = queries::status(conn, g.channel);
+    const auto reconciles = last_reconciles(conn, g.channel);
+    auto channels = nlohmann::json::array();
+    for (const auto& s : rows) {
+        nlohmann::json c = {{"id", s.id}, {"name", s.name}, {"type", s.type}, {"enabled", s.enabled},
+                            {"counts", s.counts}};
+        c["oldest_pending_age_seconds"] = s.oldest_pending_seconds ? nlohmann::json(*s.oldest_pending_seconds) : nullptr;
+        c["last_success"] = s.last_success ? nlohmann::json(*s.last_success) : nullptr;
+        c["last_failure"] = s.last_error ? nlohmann::json(logging::redact(*s.last_error)) : nullptr;
+        add_health_json(s, c);
+        auto rc = reconciles.find(s.id);
+        c["last_reconcile"] = rc == reconciles.end() ? nlohmann::json() : reconcile_json(rc->second);
+        channels.push_back(std::move(c));
     }
+    return channels;
+}
+
+void status_text(pg::Connection& conn, const Globals& g) {
+    const auto rows = queries::status(conn, g.channel);
+    const auto reconciles = last_reconciles(conn, g.channel);
     if (rows.empty()) std::cout << "no channels\n";
     for (const auto& s : rows) {
         std::cout << fmt::format("channel {} \"{}\" ({}, {}): pending={} in_flight={} done={} failed={} superseded={}",
@@ -174,6 +183,16 @@ int cmd_status(const Globals& g, bool json) {
         if (s.last_error) std::cout << "  last failure: " << logging::redact(*s.last_error) << "\n";
         if (auto rc = reconciles.find(s.id); rc != reconciles.end()) std::cout << reconcile_text(rc->second);
     }
+}
+
+int cmd_status(const Globals& g, bool json) {
+    auto conn = connect(g);
+    if (json) {
+        nlohmann::json out = {{"schema_version", schema::kVersion}, {"channels", status_json(*conn, g)}};
+        std::cout << out.dump(2) << "\n";
+        return exit_ok;
+    }
+    status_text(*conn, g);
     return exit_ok;
 }
 
@@ -228,12 +247,96 @@ int cmd_retry(const Globals& g, std::optional<std::int64_t> row) {
     return exit_ok;
 }
 
+DatabaseSource source_of(const Globals& g) {
+    DatabaseSource src;
+    src.dsns = g.dsns;
+    std::stringstream names(g.databases);
+    for (std::string n; std::getline(names, n, ',');) src.names.push_back(n);
+    src.pattern = g.database_pattern;
+    return src;
+}
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// The databases a one-shot command acts on: every one of the set, or the one --database names.
+std::map<std::string, std::string> selected(const Globals& g) {
+    auto all = DatabaseSet(source_of(g)).resolve({});
+    if (g.database.empty()) return all;
+    auto it = all.find(g.database);
+    if (it == all.end()) throw UsageError(fmt::format("--database {}: not among the databases served", g.database));
+    return {*it};
+}
+
+// Runs `one` on each selected database under a "database NAME:" heading; a
+// database that fails is reported and the others still run. Returns the
+// first failure's exit code.
+int each_database(Globals g, const std::function<int(const Globals&)>& one) {
+    int rc = exit_ok;
+    for (const auto& [name, dsn] : selected(g)) {
+        g.dsn = dsn;
+        std::cout << "database " << name << ":\n" << std::flush;
+        int r = exit_ok;
+        try {
+            r = one(g);
+        } catch (const SchemaMismatch& e) {
+            std::cout << "  error: " << e.what() << "\n";
+            r = exit_schema;
+        } catch (const pg::Error& e) {
+            std::cout << "  error: database error: " << logging::redact(e.what()) << "\n";
+            r = exit_database;
+        }
+        if (rc == exit_ok) rc = r;
+    }
+    std::cout.flush();
+    return rc;
+}
+
+// `status --json` across databases: one object per database with its
+// channels (as for one database), its totals and its error (null when read).
+int status_json_several(Globals g) {
+    nlohmann::json out = {{"schema_version", schema::kVersion}, {"databases", nlohmann::json::array()}};
+    int rc = exit_ok;
+    for (const auto& [name, dsn] : selected(g)) {
+        g.dsn = dsn;
+        nlohmann::json d = {{"database", name}, {"error", nullptr}, {"channels", nlohmann::json::array()}};
+        std::map<std::string, std::int64_t> totals;
+        try {
+            d["channels"] = status_json(*connect(g), g);
+            for (const auto& c : d["channels"])
+                for (const auto& [state, n] : c["counts"].items()) totals[state] += n.get<std::int64_t>();
+        } catch (const SchemaMismatch& e) {
+            d["error"] = e.what();
+            rc = rc ? rc : exit_schema;
+        } catch (const pg::Error& e) {
+            d["error"] = logging::redact(e.what());
+            rc = rc ? rc : exit_database;
+        }
+        d["totals"] = totals;
+        out["databases"].push_back(std::move(d));
+    }
+    std::cout << out.dump(2) << "\n";
+    return rc;
+}
+
+// A command that changes one database (init-schema, retry, reconcile) needs exactly one.
+Globals one_database(Globals g) {
+    if (!source_of(g).several()) return g;
+    const auto dbs = selected(g);
+    if (dbs.size() != 1)
+        throw UsageError("this command changes one database: name it with --database NAME");
+    g.dsn = dbs.begin()->second;
+    return g;
+}
+
 int cmd_run(const Globals& g) {
-    {
+    if (!source_of(g).several()) {
         auto conn = connect(g);  // refuse early, with the clear message, on a wrong schema
     }
     DaemonOptions o;
     o.worker = worker_options(g);
+    o.databases = source_of(g);
     o.channel = g.channel;
     o.reload_interval = std::chrono::milliseconds{static_cast<std::int64_t>(g.reload_interval * 1000)};
     if (!g.listen.empty()) {
@@ -273,7 +376,15 @@ constexpr const char* kFooter = R"(Exit codes:
   70  internal error (a bug; please report it)
 
 Configuration lives in the database (table stock_relay_channel, edited in Odoo).
-The only required setting is the DSN.)";
+The only required setting is the DSN.
+
+Several databases from one daemon (each with its own connections, channels,
+leases and heartbeat; one that is down or at another contract version does
+not hold back the others; webhooks go to POST /webhooks/<database>/<channel id>):
+  --dsn DSN1 --dsn DSN2 ...               each DSN one database
+  --dsn BASE --databases a,b              BASE's server and credentials, these databases
+  --dsn BASE --database-pattern '^shop_'  every matching database holding the contract,
+                                          read again every --reload-interval)";
 
 }  // namespace
 
@@ -285,7 +396,20 @@ int cli_main(int argc, char** argv) {
     app.fallthrough();
     app.require_subcommand(1, 1);
     app.set_version_flag("--version", std::string(version()));
-    app.add_option("--dsn", g.dsn, "PostgreSQL connection string or URI (env STOCKRELAY_DSN)")->envname("STOCKRELAY_DSN");
+    app.add_option("--dsn", g.dsns, "PostgreSQL connection string or URI (env STOCKRELAY_DSN); give it again for each "
+                                    "further database one stockrelayd serves")
+        ->envname("STOCKRELAY_DSN")
+        ->allow_extra_args(false);
+    app.add_option("--databases", g.databases, "serve these databases (comma-separated names) on --dsn's server, "
+                                               "with --dsn's credentials (env STOCKRELAY_DATABASES)")
+        ->envname("STOCKRELAY_DATABASES");
+    app.add_option("--database-pattern", g.database_pattern,
+                   "serve every database on --dsn's server whose name matches this regular expression (PostgreSQL "
+                   "'~', e.g. '^shop_') and that holds the stockrelay contract; read again every --reload-interval "
+                   "(env STOCKRELAY_DATABASE_PATTERN)")
+        ->envname("STOCKRELAY_DATABASE_PATTERN");
+    app.add_option("--database", g.database, "with several databases: status, check, drain, retry, reconcile and "
+                                             "init-schema act on this one only");
     app.add_option("--log-level", g.log_level, "debug, info, warn or error (env STOCKRELAY_LOG_LEVEL)")
         ->envname("STOCKRELAY_LOG_LEVEL")
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
@@ -354,20 +478,27 @@ int cli_main(int argc, char** argv) {
     log::Level level = log::Level::info;
     logging::parse_level(g.log_level, level);
     logging::setup(level, g.log_format == "json" ? logging::Format::json : logging::Format::text);
-    if (g.dsn.empty()) {
-        std::cerr << "stockrelayd: no database: pass --dsn or set STOCKRELAY_DSN\n";
+    if (const auto problem = source_problem(source_of(g)); !problem.empty()) {
+        std::cerr << "stockrelayd: " << problem << "\n";
         return exit_usage;
     }
-    logging::add_secrets(dsn_secrets(g.dsn));
+    for (const auto& dsn : g.dsns) logging::add_secrets(dsn_secrets(dsn));
+    g.dsn = g.dsns.front();
+    const bool several = source_of(g).several() || !g.database.empty();
 
     try {
         if (*run) return cmd_run(g);
-        if (*drain) return cmd_drain(g);
-        if (*check) return cmd_check(g);
-        if (*status) return cmd_status(g, json);
-        if (*init) return cmd_init_schema(g);
-        if (*retry) return cmd_retry(g, row);
-        if (*reconcile) return cmd_reconcile(*connect(g), reconcile_channel, heal, wait);
+        if (*drain) return several ? each_database(g, cmd_drain) : cmd_drain(g);
+        if (*check) return several ? each_database(g, cmd_check) : cmd_check(g);
+        if (*status && several && json) return status_json_several(g);
+        if (*status) return several ? each_database(g, [json](const Globals& one) { return cmd_status(one, json); })
+                                    : cmd_status(g, json);
+        if (*init) return cmd_init_schema(one_database(g));
+        if (*retry) return cmd_retry(one_database(g), row);
+        if (*reconcile) return cmd_reconcile(*connect(one_database(g)), reconcile_channel, heal, wait);
+        return exit_usage;
+    } catch (const UsageError& e) {
+        std::cerr << "stockrelayd: " << e.what() << "\n";
         return exit_usage;
     } catch (const SchemaMismatch& e) {
         std::cerr << "stockrelayd: " << e.what() << "\n";

@@ -1,26 +1,19 @@
 #include "daemon.hpp"
 
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 
-#include <algorithm>
 #include <map>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "database_figures.hpp"
+#include "database_unit.hpp"
 #include "exit_codes.hpp"
-#include "heartbeat.hpp"
 #include "liveness.hpp"
-#include "logging.hpp"
-#include "metrics.hpp"
-#include "order_poller.hpp"
-#include "queries.hpp"
-#include "reconcile.hpp"
 #include "sd_notify.hpp"
 #include "stockrelay/log.hpp"
-#include "stockrelay/schema.hpp"
 
 namespace stockrelay::sidecar {
 namespace {
@@ -28,74 +21,13 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-// LISTEN stock_relay (outbox rows) and stock_relay_reconcile (reconcile
-// requests) on a dedicated connection; every notification (and every
-// reconnect, since notifications may have been missed) wakes all workers.
-void listen_loop(const std::string& dsn, Wakeup& wake, const std::atomic<bool>& stop) {
-    liveness::LoopScope loop("listener");
-    std::unique_ptr<pg::Connection> conn;
-    int failures = 0;
-    std::mt19937_64 rng(std::random_device{}());
-    const BackoffPolicy reconnect{milliseconds{500}, milliseconds{30'000}};
-    while (!stop) {
-        loop.beat();
-        try {
-            if (!conn) {
-                conn = std::make_unique<pg::Connection>(dsn);
-                conn->exec("LISTEN stock_relay");
-                conn->exec("LISTEN stock_relay_reconcile");
-                if (failures > 0) {
-                    log::info("listener: reconnected to PostgreSQL; waking workers to drain");
-                    wake.notify();
-                }
-                failures = 0;
-            }
-            pollfd pfd{conn->socket(), POLLIN, 0};
-            const int n = ::poll(&pfd, 1, 250);
-            if (n > 0) {
-                conn->consume_input();
-                if (conn->take_notifications() > 0) wake.notify();
-            } else if (n < 0 && errno != EINTR) {
-                throw pg::Error("poll on the LISTEN connection failed", "08006", true);
-            }
-        } catch (const pg::Error& e) {
-            conn.reset();
-            ++failures;
-            metrics::db_reconnect("listener");
-            log::warn("listener: PostgreSQL unavailable, reconnecting: {}", e.what());
-            wake.notify();  // workers find out about the outage themselves
-            wake.sleep_for(backoff_delay(reconnect, failures, rng), stop);
-        }
-    }
-}
-
-struct Running {
-    std::string fingerprint;
-    std::unique_ptr<ChannelWorker> worker;
-    std::thread thread;
-};
-
-void stop_worker(Running& r) {
-    r.worker->request_stop();
-    if (r.thread.joinable()) r.thread.join();
-}
-
-ReconcileOptions reconcile_options(const DaemonOptions& options) {
-    ReconcileOptions o;
-    o.dsn = options.worker.dsn;
-    o.worker_id = options.worker.worker_id;
-    o.lease = std::max(options.worker.lease * 4, std::chrono::seconds{60});
-    o.poll_interval = options.worker.poll_interval;
-    o.channel = options.channel;
-    return o;
-}
-
 // The operator listener; a bind failure stops the daemon only when the
 // operator named the address (the loopback default may be taken by a second
 // daemon on the host, which must still relay).
-std::unique_ptr<OpsServer> start_ops(const DaemonOptions& options, std::atomic<bool>& stop, int& exit_code) {
+std::unique_ptr<OpsServer> start_ops(const DaemonOptions& options, std::shared_ptr<metrics::DatabaseFigures> figures,
+                                     std::atomic<bool>& stop, int& exit_code) {
     if (!options.ops) return nullptr;
-    auto ops = std::make_unique<OpsServer>(options.worker.dsn, *options.ops);
+    auto ops = std::make_unique<OpsServer>(std::move(figures), *options.ops, options.databases.several());
     if (auto started = ops->start(); !started) {
         if (options.ops_required) {
             log::error("{}", started.error().message);
@@ -109,15 +41,119 @@ std::unique_ptr<OpsServer> start_ops(const DaemonOptions& options, std::atomic<b
     return ops;
 }
 
-HeartbeatOptions heartbeat_options(const DaemonOptions& options, const OpsServer* ops) {
-    HeartbeatOptions h;
-    h.dsn = options.worker.dsn;
-    h.every = options.heartbeat_every;
-    h.stall_limit = options.stall_limit;
-    if (ops) h.listen = fmt::format("{}:{}", options.ops->listen.host, ops->port());
-    else if (options.listen) h.listen = fmt::format("{}:{}", options.listen->host, options.listen->port);
-    return h;
+std::optional<std::string> listen_address(const DaemonOptions& options, const OpsServer* ops) {
+    if (ops) return fmt::format("{}:{}", options.ops->listen.host, ops->port());
+    if (options.listen) return fmt::format("{}:{}", options.listen->host, options.listen->port);
+    return std::nullopt;
 }
+
+// Everything a unit shares with the daemon.
+struct Shared {
+    const DaemonOptions& options;
+    std::atomic<bool>& stop;
+    Wakeup& wake;
+    int& exit_code;
+    std::optional<std::string> listen;
+};
+
+UnitOptions unit_options(const Shared& s, const std::string& name, const std::string& dsn) {
+    UnitOptions u;
+    u.name = name;
+    u.worker = s.options.worker;
+    u.worker.dsn = dsn;
+    u.channel = s.options.channel;
+    u.reload_interval = s.options.reload_interval;
+    u.heartbeat_every = s.options.heartbeat_every;
+    u.stall_limit = s.options.stall_limit;
+    u.listen = s.listen;
+    u.exit_on_schema_change = name.empty();
+    if (name.empty()) {
+        u.on_ready = [] { sd::ready(); };
+        u.on_schema_exit = [&s] {
+            s.exit_code = exit_schema;
+            s.stop = true;
+            s.wake.notify();
+        };
+    }
+    return u;
+}
+
+// Serving several databases: follows the set (database_set.hpp), one unit
+// per database; sends systemd's watchdog itself (the units' heartbeats only
+// write their rows). Returns when `stop` is set.
+class Supervisor {
+public:
+    Supervisor(Shared shared, WebhookServer* webhooks, metrics::DatabaseFigures& figures)
+        : s_(std::move(shared)), set_(s_.options.databases), webhooks_(webhooks), figures_(figures) {}
+
+    void run() {
+        const liveness::LoopScope loop("databases");
+        sd::ready();
+        auto next_read = steady_clock::now();
+        int failures = 0;
+        std::mt19937_64 rng(std::random_device{}());
+        const BackoffPolicy backoff{milliseconds{1'000}, milliseconds{60'000}};
+        while (!s_.stop) {
+            if (steady_clock::now() >= next_read) {
+                next_read = steady_clock::now() + s_.options.reload_interval;
+                try {
+                    follow(set_.resolve(serving()));
+                    failures = 0;
+                } catch (const pg::Error& e) {
+                    log::warn("databases: cannot list the databases matching --database-pattern ({}); the ones "
+                              "served carry on", e.what());
+                    next_read = steady_clock::now() + backoff_delay(backoff, ++failures, rng);
+                }
+            }
+            // Only the daemon's own loops gate the watchdog: a wedged loop of one
+            // database withholds that database's heartbeat row, never a restart of all.
+            if (liveness::stalled_in("", s_.options.stall_limit).empty()) sd::watchdog();
+            s_.wake.sleep_for(std::min(milliseconds{1000}, s_.options.heartbeat_every), s_.stop);
+        }
+        sd::stopping();
+        if (webhooks_) webhooks_->stop();
+        for (auto& [name, unit] : units_) unit->request_stop();
+        units_.clear();  // joins each: the batches in hand are acked
+    }
+
+private:
+    std::set<std::string> serving() const {
+        std::set<std::string> out;
+        for (const auto& [name, dsn] : dsns_) out.insert(name);
+        return out;
+    }
+
+    void follow(const std::map<std::string, std::string>& wanted) {
+        for (auto it = units_.begin(); it != units_.end();) {
+            auto w = wanted.find(it->first);
+            if (w != wanted.end() && w->second == dsns_[it->first]) { ++it; continue; }
+            log::info("databases: releasing database {} ({})", it->first,
+                      w == wanted.end() ? "no longer listed or matched" : "its DSN changed");
+            it->second->request_stop();
+            dsns_.erase(it->first);
+            it = units_.erase(it);
+        }
+        for (const auto& [name, dsn] : wanted) {
+            if (units_.count(name)) continue;
+            log::info("databases: serving database {}", name);
+            if (webhooks_ && !routable_name(name))
+                log::warn("database {}: its name cannot appear in a webhook URL; its webhooks cannot be routed", name);
+            auto unit = std::make_unique<DatabaseUnit>(unit_options(s_, name, dsn));
+            unit->start();
+            units_.emplace(name, std::move(unit));
+            dsns_[name] = dsn;
+        }
+        figures_.set(dsns_);
+        if (webhooks_) webhooks_->set_databases(dsns_);
+    }
+
+    Shared s_;
+    DatabaseSet set_;
+    WebhookServer* webhooks_;
+    metrics::DatabaseFigures& figures_;
+    std::map<std::string, std::unique_ptr<DatabaseUnit>> units_;
+    std::map<std::string, std::string> dsns_;
+};
 
 }  // namespace
 
@@ -145,123 +181,38 @@ int run_daemon(const DaemonOptions& options) {
             }
         }
     });
-    std::thread listener([&] { listen_loop(options.worker.dsn, wake, stop); });
-    std::thread reconciler([&] { ReconcileRunner(reconcile_options(options), wake).run(stop); });
-    // Orders in: the poller on its own thread and connection; the webhook
-    // listener only when asked for (a bind failure stops the daemon: the
-    // operator asked for a listener and the shops would get nothing).
-    OrderPoller order_poller(options.worker.dsn, options.channel, stop);
-    std::thread orders_thread([&] { order_poller.run(); });
+    const bool several = options.databases.several();
+    // Orders in: the webhook listener only when asked for (a bind failure
+    // stops the daemon: the operator asked for a listener and the shops would get nothing).
     std::unique_ptr<WebhookServer> webhooks;
     if (options.listen) {
-        webhooks = std::make_unique<WebhookServer>(options.worker.dsn, *options.listen);
+        webhooks = several ? std::make_unique<WebhookServer>(*options.listen)
+                           : std::make_unique<WebhookServer>(options.worker.dsn, *options.listen);
         if (auto started = webhooks->start(); !started) {
             log::error("{}", started.error().message);
             exit_code = exit_usage;
             stop = true;
         }
     }
+    auto figures = std::make_shared<metrics::DatabaseFigures>(options.ops ? options.ops->db_max_age : milliseconds{2000});
+    if (!several) figures->set({{"", options.worker.dsn}});
+    auto ops = start_ops(options, figures, stop, exit_code);
+    Shared shared{options, stop, wake, exit_code, listen_address(options, ops.get())};
 
-    metrics::declare_daemon_series();
-    auto ops = start_ops(options, stop, exit_code);
-    Heartbeat heartbeat(heartbeat_options(options, ops.get()));
-    std::thread heartbeat_thread([&] { heartbeat.run(wake, stop); });
-
-    const liveness::LoopScope loop("supervisor");
-    bool ready_sent = false;
-    std::map<std::int64_t, Running> workers;
-    std::map<std::int64_t, std::string> broken;  // channel id -> fingerprint whose error was logged
-    std::unique_ptr<pg::Connection> conn;
-    int failures = 0;
-    std::mt19937_64 rng(std::random_device{}());
-    const BackoffPolicy reconnect{milliseconds{500}, milliseconds{30'000}};
-    auto last_reload = steady_clock::now() - std::chrono::hours{1};
-
-    log::info("stockrelayd running as worker '{}' (lease {} s, poll {} ms)", options.worker.worker_id,
-              options.worker.lease.count(), options.worker.poll_interval.count());
-    while (!stop) {
-        const auto seen = wake.generation();
-        auto wait = options.reload_interval;
-        try {
-            if (!conn) conn = std::make_unique<pg::Connection>(options.worker.dsn);
-            const auto version = queries::schema_version(*conn);
-            if (version != schema::kVersion) {
-                log::error("the database's outbox schema version changed to {} under this stockrelayd, which "
-                           "understands {}; stopping (upgrade stockrelayd)",
-                           version ? std::to_string(*version) : "none", schema::kVersion);
-                exit_code = exit_schema;
-                stop = true;
-                break;
-            }
-            if (!ready_sent) sd::ready();
-            ready_sent = true;
-            const auto rows = queries::load_channels(*conn, true, options.channel);
-            failures = 0;
-            last_reload = steady_clock::now();
-            std::map<std::int64_t, const queries::ChannelRow*> wanted;
-            for (const auto& row : rows) wanted[row.id] = &row;
-            for (auto it = workers.begin(); it != workers.end();) {
-                auto w = wanted.find(it->first);
-                if (w == wanted.end() || w->second->json != it->second.fingerprint) {
-                    log::info("channel {}: {}; stopping its worker", it->first,
-                              w == wanted.end() ? "disabled or removed" : "settings changed");
-                    stop_worker(it->second);
-                    it = workers.erase(it);
-                } else {
-                    ++it;
-                }
-            }
-            for (const auto& row : rows) {
-                if (workers.count(row.id)) continue;
-                const logging::ChannelScope scope(fmt::format("channel {} ({})", row.id, row.name));
-                auto b = broken.find(row.id);
-                const bool logged = b != broken.end() && b->second == row.json;
-                auto config = channels::Config::from_json(nlohmann::json::parse(row.json));
-                if (config) logging::add_secrets(config->secrets());
-                auto guard = std::make_shared<LeaseGuard>();
-                auto channel = config ? make_fenced_channel(*config, guard)
-                                      : Result<std::unique_ptr<channels::Channel>>(config.error());
-                if (!channel) {
-                    if (!logged)
-                        log::error("channel {} ({}): cannot start: {}; its rows stay queued until the channel is fixed",
-                                   row.id, row.name, channel.error().describe());
-                    broken[row.id] = row.json;
-                    continue;
-                }
-                broken.erase(row.id);
-                Running r;
-                r.fingerprint = row.json;
-                auto worker_options = options.worker;
-                worker_options.guard = guard;
-                r.worker = std::make_unique<ChannelWorker>(*config, std::move(*channel), worker_options, wake);
-                r.thread = std::thread([w = r.worker.get()] { w->run(); });
-                workers.emplace(row.id, std::move(r));
-            }
-            if (rows.empty() && workers.empty())
-                log::debug("no enabled channels{}", options.channel ? " matching --channel" : "");
-        } catch (const pg::Error& e) {
-            conn.reset();
-            ++failures;
-            metrics::db_reconnect("supervisor");
-            log::warn("supervisor: PostgreSQL unavailable: {}", e.what());
-            wait = backoff_delay(reconnect, failures, rng);
-        }
-        // Wake on NOTIFY too (a new channel's first rows), at most once a second.
-        wake.wait_until(seen, steady_clock::now() + wait, stop);
-        const auto since = steady_clock::now() - last_reload;
-        if (!stop && since < milliseconds{1000})
-            wake.sleep_for(std::chrono::duration_cast<milliseconds>(milliseconds{1000} - since), stop);
+    log::info("stockrelayd running as worker '{}' (lease {} s, poll {} ms{})", options.worker.worker_id,
+              options.worker.lease.count(), options.worker.poll_interval.count(),
+              several ? ", several databases" : "");
+    if (several) {
+        Supervisor(shared, webhooks.get(), *figures).run();
+    } else {
+        DatabaseUnit unit(unit_options(shared, "", options.worker.dsn));
+        unit.start();
+        while (!stop) wake.sleep_for(milliseconds{60'000}, stop);
+        sd::stopping();
+        if (webhooks) webhooks->stop();
+        unit.request_stop();
+        unit.join();
     }
-
-    sd::stopping();
-    if (webhooks) webhooks->stop();
-    orders_thread.join();
-    for (auto& [id, r] : workers) r.worker->request_stop();
-    for (auto& [id, r] : workers) stop_worker(r);
-    listener.join();
-    reconciler.join();
-    heartbeat_thread.join();
-    heartbeat.finish();  // after the workers: stopped_at means every batch in hand was acked
     if (ops) ops->stop();
     signal_thread.join();
     log::info("stockrelayd stopped");

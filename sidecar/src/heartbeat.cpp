@@ -33,7 +33,8 @@ void Heartbeat::insert(pg::Connection& conn) {
 }
 
 void Heartbeat::tick() {
-    const auto stuck = liveness::stalled(options_.stall_limit);
+    const auto stuck = options_.database.empty() ? liveness::stalled(options_.stall_limit)
+                                                 : liveness::stalled_in(options_.database, options_.stall_limit);
     if (!stuck.empty()) {
         if (!stall_logged_)
             log::error("heartbeat: loop '{}' has been busy for {} s without turning; withholding the heartbeat (and systemd's "
@@ -44,7 +45,7 @@ void Heartbeat::tick() {
     }
     if (stall_logged_) log::info("heartbeat: every loop turns again; heartbeat resumed");
     stall_logged_ = false;
-    sd::watchdog();
+    if (options_.watchdog) sd::watchdog();
     try {
         if (!conn_) conn_ = std::make_unique<pg::Connection>(options_.dsn, std::chrono::seconds{5});
         if (!row_) insert(*conn_);
@@ -76,7 +77,7 @@ void Heartbeat::finish() {
 
 void Heartbeat::run(Wakeup& wake, const std::atomic<bool>& stop) {
     auto every = options_.every;
-    if (auto wd = sd::watchdog_interval()) every = std::min(every, *wd / 2);
+    if (auto wd = sd::watchdog_interval(); wd && options_.watchdog) every = std::min(every, *wd / 2);
     tick();
     while (wake.sleep_for(every, stop)) tick();
 }

@@ -24,6 +24,10 @@ struct HeartbeatOptions {
     std::optional<std::string> listen;               // the operator listener's address, or none
     std::chrono::milliseconds every{5'000};
     std::chrono::milliseconds stall_limit{120'000};  // see liveness.hpp
+    // One of several databases (database_scope.hpp): only this database's
+    // loops hold its heartbeat back; empty: every loop of the daemon.
+    std::string database;
+    bool watchdog = true;  // also send systemd's WATCHDOG=1 (the multi-database daemon sends it once, itself)
 };
 
 class Heartbeat {

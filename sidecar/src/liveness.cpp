@@ -3,11 +3,14 @@
 #include <map>
 #include <mutex>
 
+#include "database_scope.hpp"
+
 namespace stockrelay::sidecar::liveness {
 namespace {
 
 struct Slot {
     std::string name;
+    std::string database;  // the registering thread's (database_scope.hpp)
     bool idle = false;
     clock::time_point busy_since;
 };
@@ -31,7 +34,7 @@ void set_idle(int id, bool idle) {
 LoopScope::LoopScope(std::string name) {
     std::lock_guard lock(g_mutex);
     id_ = g_next_id++;
-    g_slots[id_] = Slot{std::move(name), false, clock::now()};
+    g_slots[id_] = Slot{std::move(name), current_database(), false, clock::now()};
     t_loop = id_;
 }
 
@@ -47,12 +50,24 @@ IdleScope::IdleScope() { set_idle(t_loop, true); }
 
 IdleScope::~IdleScope() { set_idle(t_loop, false); }
 
+static std::string label(const Slot& s) { return s.database.empty() ? s.name : "database " + s.database + ": " + s.name; }
+
 std::vector<Stall> stalled(std::chrono::milliseconds limit, clock::time_point now) {
     std::vector<Stall> out;
     std::lock_guard lock(g_mutex);
     for (const auto& [id, s] : g_slots) {
         const auto busy = std::chrono::duration_cast<std::chrono::milliseconds>(now - s.busy_since);
-        if (!s.idle && busy > limit) out.push_back({s.name, busy});
+        if (!s.idle && busy > limit) out.push_back({label(s), busy});
+    }
+    return out;
+}
+
+std::vector<Stall> stalled_in(const std::string& database, std::chrono::milliseconds limit, clock::time_point now) {
+    std::vector<Stall> out;
+    std::lock_guard lock(g_mutex);
+    for (const auto& [id, s] : g_slots) {
+        const auto busy = std::chrono::duration_cast<std::chrono::milliseconds>(now - s.busy_since);
+        if (s.database == database && !s.idle && busy > limit) out.push_back({label(s), busy});
     }
     return out;
 }
@@ -60,7 +75,7 @@ std::vector<Stall> stalled(std::chrono::milliseconds limit, clock::time_point no
 std::vector<std::string> loops() {
     std::vector<std::string> out;
     std::lock_guard lock(g_mutex);
-    for (const auto& [id, s] : g_slots) out.push_back(s.name);
+    for (const auto& [id, s] : g_slots) out.push_back(label(s));
     return out;
 }
 

@@ -43,6 +43,10 @@ struct Stall {
 
 // Loops busy for longer than `limit` at `now`.
 std::vector<Stall> stalled(std::chrono::milliseconds limit, clock::time_point now = clock::now());
+// The same, among the loops registered by `database`'s threads only
+// (database_scope.hpp; "" is the single-database daemon's).
+std::vector<Stall> stalled_in(const std::string& database, std::chrono::milliseconds limit,
+                              clock::time_point now = clock::now());
 // Names of the registered loops (for /healthz).
 std::vector<std::string> loops();
 

@@ -9,6 +9,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "database_scope.hpp"
 #include "stockrelay/http/http.hpp"
 
 namespace stockrelay::sidecar::logging {
@@ -23,6 +24,13 @@ std::string with_channel(std::string_view message) {
     return t_channel + ": " + std::string(message);
 }
 
+// A daemon serving several databases names the thread's database first
+// (database_scope.hpp); the single-database daemon's lines are unchanged.
+std::string with_database(const std::string& line) {
+    const auto& db = current_database();
+    return db.empty() ? line : "database " + db + ": " + line;
+}
+
 // The JSON line's body after ts and level (spdlog's pattern writes those):
 // "msg" and "fields" (the channel id when the line is about one channel).
 std::string json_body(const std::string& clean) {
@@ -32,7 +40,8 @@ std::string json_body(const std::string& clean) {
         while (end < clean.size() && clean[end] >= '0' && clean[end] <= '9') ++end;
         if (end > 8 && end - 8 < 10) fields["channel_id"] = std::stoll(clean.substr(8, end - 8));
     }
-    const auto msg = nlohmann::json(clean).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (!current_database().empty()) fields["database"] = current_database();
+    const auto msg = nlohmann::json(with_database(clean)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return "\"msg\":" + msg + ",\"fields\":" + fields.dump() + "}";
 }
 
@@ -43,7 +52,7 @@ public:
 
     void write(stockrelay::log::Level level, std::string_view message) override {
         std::string clean = redact(with_channel(message));
-        if (format_ == Format::json) clean = json_body(clean);
+        clean = format_ == Format::json ? json_body(clean) : with_database(clean);
         switch (level) {
             case stockrelay::log::Level::debug: logger_->debug("{}", clean); break;
             case stockrelay::log::Level::info: logger_->info("{}", clean); break;

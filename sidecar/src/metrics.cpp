@@ -1,10 +1,13 @@
 #include "metrics.hpp"
 
+#include <map>
+
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include "database_scope.hpp"
 #include "version.hpp"
 #include "worker.hpp"
 
@@ -62,6 +65,13 @@ Figures& figures() {
 
 std::string id(std::int64_t channel) { return std::to_string(channel); }
 
+// The series' labels plus, in a daemon serving several databases, the
+// calling thread's `database` (one value per served database: bounded).
+std::map<std::string, std::string> L(std::map<std::string, std::string> labels) {
+    if (!current_database().empty()) labels.emplace("database", current_database());
+    return labels;
+}
+
 const char* outcome_of(Verdict v) {
     switch (v) {
         case Verdict::done: return "done";
@@ -79,7 +89,7 @@ void observe_lag(pg::Connection& conn, std::int64_t channel, const std::vector<s
             "SELECT EXTRACT(EPOCH FROM (now() AT TIME ZONE 'UTC') - enqueued_at) FROM stock_relay_outbox "
             " WHERE id = ANY($1::bigint[])",
             pg::Params().add(pg::int_array(done)));
-        auto& h = figures().lag_seconds.Add({{"channel", id(channel)}}, kLagBuckets);
+        auto& h = figures().lag_seconds.Add(L({{"channel", id(channel)}}), kLagBuckets);
         for (int i = 0; i < r.rows(); ++i) h.Observe(std::max(0.0, r.f64(i, 0)));
     } catch (const pg::Error&) {
         // A figure is not worth a batch: a lost connection shows at the next query.
@@ -89,19 +99,19 @@ void observe_lag(pg::Connection& conn, std::int64_t channel, const std::vector<s
 }  // namespace
 
 void declare_daemon_series() {
-    for (const char* loop : {"listener", "supervisor"}) figures().reconnects.Add({{"loop", loop}, {"channel", ""}});
+    for (const char* loop : {"listener", "supervisor"}) figures().reconnects.Add(L({{"loop", loop}, {"channel", ""}}));
 }
 
 void lease_recovered(std::int64_t channel, std::int64_t rows) {
-    auto& c = figures().recoveries.Add({{"channel", id(channel)}});
+    auto& c = figures().recoveries.Add(L({{"channel", id(channel)}}));
     if (rows > 0) c.Increment(static_cast<double>(rows));
 }
 
 void db_reconnect(const std::string& loop, std::int64_t channel) {
-    figures().reconnects.Add({{"loop", loop}, {"channel", channel ? id(channel) : ""}}).Increment();
+    figures().reconnects.Add(L({{"loop", loop}, {"channel", channel ? id(channel) : ""}})).Increment();
 }
 
-void webhook_request(int status) { figures().webhooks.Add({{"status", std::to_string(status)}}).Increment(); }
+void webhook_request(int status) { figures().webhooks.Add(L({{"status", std::to_string(status)}})).Increment(); }
 
 void record_batch(pg::Connection& conn, std::int64_t channel, const std::vector<PendingAck>& acks,
                   const channels::PushReport& report, std::int64_t push_ms) {
@@ -109,8 +119,8 @@ void record_batch(pg::Connection& conn, std::int64_t channel, const std::vector<
     const auto ch = id(channel);
     std::vector<std::int64_t> done;
     for (const auto& a : acks) {
-        f.items.Add({{"channel", ch}, {"outcome", outcome_of(a.decision.verdict)},
-                     {"error_code", a.decision.verdict == Verdict::done ? "" : a.decision.error_code}})
+        f.items.Add(L({{"channel", ch}, {"outcome", outcome_of(a.decision.verdict)},
+                       {"error_code", a.decision.verdict == Verdict::done ? "" : a.decision.error_code}}))
             .Increment();
         if (a.decision.verdict == Verdict::done) done.push_back(a.row_id);
     }
@@ -118,11 +128,11 @@ void record_batch(pg::Connection& conn, std::int64_t channel, const std::vector<
         std::size_t landed = 0;
         for (const auto& o : report.items) landed += o.error ? 0 : 1;
         const char* outcome = landed == report.items.size() ? "ok" : landed > 0 ? "partial" : "failed";
-        f.batches.Add({{"channel", ch}, {"outcome", outcome}}).Increment();
-        f.push_seconds.Add({{"channel", ch}}, kPushBuckets).Observe(static_cast<double>(push_ms) / 1000.0);
+        f.batches.Add(L({{"channel", ch}, {"outcome", outcome}})).Increment();
+        f.push_seconds.Add(L({{"channel", ch}}), kPushBuckets).Observe(static_cast<double>(push_ms) / 1000.0);
     }
-    f.shop_requests.Add({{"channel", ch}}).Increment(report.http_calls);
-    f.throttle.Add({{"channel", ch}}).Increment(static_cast<double>(report.throttled_for.count()) / 1000.0);
+    f.shop_requests.Add(L({{"channel", ch}})).Increment(report.http_calls);
+    f.throttle.Add(L({{"channel", ch}})).Increment(static_cast<double>(report.throttled_for.count()) / 1000.0);
     observe_lag(conn, channel, done);
 }
 

@@ -7,6 +7,7 @@
 #include "liveness.hpp"
 #include "logging.hpp"
 #include "metrics.hpp"
+#include "database_figures.hpp"
 #include "metrics_sql.hpp"
 #include "stockrelay/log.hpp"
 #include "stockrelay/schema.hpp"
@@ -43,14 +44,31 @@ prometheus::MetricFamily build_info() {
     return f;
 }
 
+// Serving several databases: 200 when every one is ready, else 503 naming
+// each database that is not and why.
+void readyz_several(httplib::Response& res, const std::vector<std::pair<std::string, metrics::DbSnapshot>>& snaps) {
+    if (snaps.empty()) return text(res, 503, "not ready: no database to serve (none listed, or none matches)\n");
+    std::string body;
+    int not_ready = 0;
+    for (const auto& [name, snap] : snaps) {
+        const auto why = not_ready_reason(snap);
+        if (!why.empty()) ++not_ready;
+        body += fmt::format("database {}: {}\n", name, why.empty() ? "ready" : "not ready: " + why);
+    }
+    if (not_ready == 0) return text(res, 200, fmt::format("ready: {} database(s)\n", snaps.size()) + body);
+    text(res, 503, fmt::format("not ready: {} of {} database(s)\n", not_ready, snaps.size()) + body);
+}
+
 }  // namespace
 
 struct OpsServer::Impl {
     OpsOptions options;
-    metrics::DbFigures db;
+    std::shared_ptr<metrics::DatabaseFigures> dbs;
+    bool several;
     httplib::Server server;
 
-    Impl(std::string dsn, OpsOptions o) : options(std::move(o)), db(std::move(dsn), options.db_max_age) {}
+    Impl(std::shared_ptr<metrics::DatabaseFigures> d, OpsOptions o, bool several_dbs)
+        : options(std::move(o)), dbs(std::move(d)), several(several_dbs) {}
 
     void healthz(httplib::Response& res) {
         const auto stuck = liveness::stalled(options.stall_limit);
@@ -61,19 +79,21 @@ struct OpsServer::Impl {
     }
 
     void readyz(httplib::Response& res) {
-        const auto why = not_ready_reason(db.snapshot());
+        const auto snaps = dbs->snapshots();
+        if (several) return readyz_several(res, snaps);
+        const auto why = snaps.empty() ? std::string("no database") : not_ready_reason(snaps.front().second);
         text(res, why.empty() ? 200 : 503, why.empty() ? "ready\n" : "not ready: " + why + "\n");
     }
 
     void metrics_page(httplib::Response& res) {
-        auto families = db.snapshot().families;
+        auto families = metrics::merged_families(dbs->snapshots());
         families.push_back(build_info());
         res.set_content(metrics::exposition(families), "text/plain; version=0.0.4; charset=utf-8");
     }
 };
 
-OpsServer::OpsServer(std::string dsn, OpsOptions options)
-    : impl_(std::make_unique<Impl>(std::move(dsn), std::move(options))) {}
+OpsServer::OpsServer(std::shared_ptr<metrics::DatabaseFigures> databases, OpsOptions options, bool several)
+    : impl_(std::make_unique<Impl>(std::move(databases), std::move(options), several)) {}
 
 OpsServer::~OpsServer() { stop(); }
 

@@ -1,7 +1,8 @@
 // The operator's HTTP listener (`--metrics-listen`, loopback by default):
 //   GET /healthz  200 while every loop turns (liveness.hpp), else 503 naming the stuck loop
 //   GET /readyz   200 when the database answers, its contract version is this daemon's and at
-//                 least one enabled channel is flowing; else 503 with the reason
+//                 least one enabled channel is flowing; else 503 with the reason (serving several
+//                 databases: 200 when every one is ready; the body has a line per database)
 //   GET /metrics  Prometheus text format (metrics.hpp + metrics_sql.hpp)
 // Kept apart from the webhook listener so that exposing webhooks to the shops
 // never exposes the figures.
@@ -15,6 +16,10 @@
 #include "stockrelay/error.hpp"
 #include "webhook_server.hpp"
 
+namespace stockrelay::sidecar::metrics {
+class DatabaseFigures;
+}
+
 namespace stockrelay::sidecar {
 
 struct OpsOptions {
@@ -25,7 +30,8 @@ struct OpsOptions {
 
 class OpsServer {
 public:
-    OpsServer(std::string dsn, OpsOptions options);
+    // `databases`: the served databases' scrape-time figures (the daemon keeps the set current).
+    OpsServer(std::shared_ptr<metrics::DatabaseFigures> databases, OpsOptions options, bool several = false);
     ~OpsServer();
     OpsServer(const OpsServer&) = delete;
     OpsServer& operator=(const OpsServer&) = delete;

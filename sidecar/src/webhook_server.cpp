@@ -5,10 +5,13 @@
 #include <map>
 #include <mutex>
 #include <regex>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "database_scope.hpp"
+#include "database_set.hpp"
 #include "inbox.hpp"
 #include "logging.hpp"
 #include "metrics.hpp"
@@ -56,6 +59,35 @@ struct ThreadDb {
     std::unique_ptr<inbox::CronNotifier> notifier;
 };
 
+// One database's webhooks: its channels' secrets (cached a second) and a
+// small pool of connections, released with the route when the database is.
+struct Route {
+    std::string name;  // empty: the single-database daemon (no log prefix, no label)
+    std::string dsn;
+    std::mutex mutex;
+    std::map<std::int64_t, Target> targets;
+    std::vector<ThreadDb> idle;
+
+    ThreadDb acquire() {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (!idle.empty()) {
+                ThreadDb d = std::move(idle.back());
+                idle.pop_back();
+                return d;
+            }
+        }
+        ThreadDb d;
+        d.conn = std::make_unique<pg::Connection>(dsn, std::chrono::seconds{5});
+        d.notifier = std::make_unique<inbox::CronNotifier>(dsn);
+        return d;
+    }
+    void release(ThreadDb d) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (idle.size() < 4) idle.push_back(std::move(d));
+    }
+};
+
 void reply(httplib::Response& res, int status, const std::string& message) {
     metrics::webhook_request(status);
     res.status = status;
@@ -71,30 +103,28 @@ bool is_woo_ping(const httplib::Request& req) {
 }  // namespace
 
 struct WebhookServer::Impl {
-    std::string dsn;
     ListenOptions options;
     httplib::Server server;
-    std::mutex mutex;
-    std::map<std::int64_t, Target> targets;
+    bool several = false;  // POST /webhooks/<channel id> needs the one database
+    std::mutex routes_mutex;
+    std::map<std::string, std::shared_ptr<Route>> routes;  // by database name
+    std::shared_ptr<Route> single;
 
-    ThreadDb& db() {
-        thread_local std::map<const Impl*, ThreadDb> per_server;
-        auto& d = per_server[this];
-        if (!d.conn) d.conn = std::make_unique<pg::Connection>(dsn, std::chrono::seconds{5});
-        if (!d.notifier) d.notifier = std::make_unique<inbox::CronNotifier>(dsn);
-        return d;
+    std::shared_ptr<Route> route(const std::string& database) {
+        std::lock_guard<std::mutex> lock(routes_mutex);
+        auto it = routes.find(database);
+        return it == routes.end() ? nullptr : it->second;
     }
 
-    // Cached for 1 s: a settings change in Odoo (secret, orders on/off) applies at once.
-    Target target(std::int64_t id) {
+    Target target(Route& r, ThreadDb& d, std::int64_t id) {
         {
-            std::lock_guard<std::mutex> lock(mutex);
-            auto it = targets.find(id);
-            if (it != targets.end() && steady::now() - it->second.loaded < std::chrono::seconds{1}) return it->second;
+            std::lock_guard<std::mutex> lock(r.mutex);
+            auto it = r.targets.find(id);
+            if (it != r.targets.end() && steady::now() - it->second.loaded < std::chrono::seconds{1}) return it->second;
         }
         Target t;
         t.loaded = steady::now();
-        auto rows = queries::load_channels(*db().conn, false, id);
+        auto rows = queries::load_channels(*d.conn, false, id);
         if (!rows.empty()) {
             const auto j = json::parse(rows[0].json);
             t.type = rows[0].type;
@@ -106,24 +136,40 @@ struct WebhookServer::Impl {
                 logging::add_secrets({t.secret});
             }
         }
-        std::lock_guard<std::mutex> lock(mutex);
-        return targets[id] = t;
+        std::lock_guard<std::mutex> lock(r.mutex);
+        return r.targets[id] = t;
     }
 
-    void handle(const httplib::Request& req, httplib::Response& res) {
-        const std::int64_t id = std::stoll(req.matches[1]);
+    // POST /webhooks/<channel id>: the one database's; with several, the
+    // database must be named (channel ids repeat across databases).
+    void handle_bare(const httplib::Request& req, httplib::Response& res) {
+        if (several || !single)
+            return reply(res, 404, "this stockrelayd serves several databases: POST /webhooks/<database>/<channel id>");
+        handle(single, std::stoll(req.matches[1]), req, res);
+    }
+
+    // POST /webhooks/<database>/<channel id>
+    void handle_named(const httplib::Request& req, httplib::Response& res) {
+        auto r = route(req.matches[1]);
+        if (!r) return reply(res, 404, fmt::format("no database {} served here", std::string(req.matches[1])));
+        handle(r, std::stoll(req.matches[2]), req, res);
+    }
+
+    void handle(const std::shared_ptr<Route>& r, std::int64_t id, const httplib::Request& req, httplib::Response& res) {
+        const DatabaseScope scope(r->name);
         try {
-            handle_channel(id, req, res);
+            ThreadDb d = r->acquire();
+            handle_channel(*r, d, id, req, res);
+            r->release(std::move(d));
         } catch (const pg::Error& e) {
-            db() = ThreadDb{};
             log::warn("webhook for channel {}: database unavailable ({}); answered 503 so the shop retries", id,
                       logging::redact(e.what()));
             reply(res, 503, "temporarily unavailable; retry later");
         }
     }
 
-    void handle_channel(std::int64_t id, const httplib::Request& req, httplib::Response& res) {
-        const Target t = target(id);
+    void handle_channel(Route& r, ThreadDb& d, std::int64_t id, const httplib::Request& req, httplib::Response& res) {
+        const Target t = target(r, d, id);
         const auto shape = shape_of(t.type);
         if (!t.receiving || !shape) return reply(res, 404, fmt::format("no channel {} receiving orders", id));
         if (t.type == "woocommerce" && !req.has_header(shape->signature_header) && is_woo_ping(req))
@@ -137,10 +183,10 @@ struct WebhookServer::Impl {
             const auto topic = req.get_header_value(shape->topic_header);
             if (topic.rfind(shape->topic_prefix, 0) != 0) return reply(res, 200, "topic " + topic + " ignored");
         }
-        store(id, t.type, req, *shape, res);
+        store(d, id, t.type, req, *shape, res);
     }
 
-    void store(std::int64_t id, const std::string& type, const httplib::Request& req, const Shape& shape,
+    void store(ThreadDb& d, std::int64_t id, const std::string& type, const httplib::Request& req, const Shape& shape,
                httplib::Response& res) {
         json raw = json::parse(req.body, nullptr, false);
         std::string raw_text = req.body;
@@ -158,7 +204,6 @@ struct WebhookServer::Impl {
             log::error("webhook for channel {}: {}; stored as a failed inbox row", id, normalized.error().message);
             event = inbox::malformed_event(raw, raw_text, "webhook", delivery, normalized.error().message);
         }
-        auto& d = db();
         const auto w = inbox::write(*d.conn, id, {event});
         if (w.inserted > 0) d.notifier->notify(*d.conn);
         reply(res, 200, w.inserted > 0 ? "stored" : "duplicate: already stored");
@@ -184,8 +229,31 @@ Result<ListenOptions> parse_listen(const std::string& text) {
 }
 
 WebhookServer::WebhookServer(std::string dsn, ListenOptions options) : impl_(std::make_unique<Impl>()) {
-    impl_->dsn = std::move(dsn);
     impl_->options = std::move(options);
+    impl_->single = std::make_shared<Route>();
+    impl_->single->dsn = std::move(dsn);
+    impl_->routes[database_of(impl_->single->dsn)] = impl_->single;
+}
+
+WebhookServer::WebhookServer(ListenOptions options) : impl_(std::make_unique<Impl>()) {
+    impl_->options = std::move(options);
+    impl_->several = true;
+}
+
+void WebhookServer::set_databases(const std::map<std::string, std::string>& dsns) {
+    std::lock_guard<std::mutex> lock(impl_->routes_mutex);
+    auto& routes = impl_->routes;
+    for (auto it = routes.begin(); it != routes.end();) {
+        auto want = dsns.find(it->first);
+        it = want == dsns.end() || want->second != it->second->dsn ? routes.erase(it) : std::next(it);
+    }
+    for (const auto& [name, dsn] : dsns) {
+        if (routes.count(name)) continue;
+        auto r = std::make_shared<Route>();
+        r->name = name;
+        r->dsn = dsn;
+        routes.emplace(name, std::move(r));
+    }
 }
 
 WebhookServer::~WebhookServer() { stop(); }
@@ -199,9 +267,12 @@ Status WebhookServer::start() {
     s.set_read_timeout(o.read_timeout);
     s.set_write_timeout(o.read_timeout);
     s.set_keep_alive_timeout(5);
-    s.Post(R"(/webhooks/(\d{1,9}))", [this](const httplib::Request& req, httplib::Response& res) { impl_->handle(req, res); });
+    s.Post(R"(/webhooks/(\d{1,9}))", [this](const httplib::Request& req, httplib::Response& res) { impl_->handle_bare(req, res); });
+    s.Post(R"(/webhooks/([a-zA-Z0-9][a-zA-Z0-9_.-]{0,62})/(\d{1,9}))",
+           [this](const httplib::Request& req, httplib::Response& res) { impl_->handle_named(req, res); });
     s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
     s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return;  // a handler's own answer (e.g. which URL to use) stands, counted once
         if (res.status == 413) reply(res, 413, "body too large");
         else if (res.status == 404) reply(res, 404, "not found");
     });
@@ -210,8 +281,8 @@ Status WebhookServer::start() {
         return make_error(ErrorCode::config, fmt::format("cannot listen on {}:{} (in use, or not an address here)",
                                                          o.host, o.port));
     thread_ = std::thread([this] { impl_->server.listen_after_bind(); });
-    log::info("listening for shop webhooks on http://{}:{}/webhooks/<channel id> (max body {} bytes)", o.host, port_,
-              o.max_body);
+    log::info("listening for shop webhooks on http://{}:{}/webhooks/{} (max body {} bytes)", o.host, port_,
+              impl_->several ? "<database>/<channel id>" : "<channel id>", o.max_body);
     return Ok{};
 }
 

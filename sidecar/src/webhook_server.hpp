@@ -1,5 +1,8 @@
 // The daemon's HTTP listener (off unless --listen is given): POST
 // /webhooks/<channel id> takes a shop's signed order webhook into the inbox,
+// (serving several databases: POST /webhooks/<database>/<channel id>, since
+// every database numbers its channels from 1; the shop's webhook settings
+// hold only a URL, so the database goes in its path),
 // GET /healthz answers "ok". TLS belongs to a reverse proxy in front.
 //
 // Order of checks per request: body size (413, by the server before the
@@ -11,6 +14,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,7 +37,12 @@ Result<ListenOptions> parse_listen(const std::string& text);
 
 class WebhookServer {
 public:
+    // One database: POST /webhooks/<channel id> (and /webhooks/<its name>/<channel id>).
     WebhookServer(std::string dsn, ListenOptions options);
+    // Several databases (set_databases): POST /webhooks/<database>/<channel id>.
+    explicit WebhookServer(ListenOptions options);
+    // The databases served now, name -> DSN; a dropped one's requests get 404.
+    void set_databases(const std::map<std::string, std::string>& dsns);
     ~WebhookServer();
     WebhookServer(const WebhookServer&) = delete;
     WebhookServer& operator=(const WebhookServer&) = delete;
