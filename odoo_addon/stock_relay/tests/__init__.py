@@ -17,3 +17,7 @@ from . import test_dashboard
 from . import test_screens
 from . import test_alerts
 from . import test_tour
+from . import test_catalog_document
+from . import test_catalog_capture
+from . import test_catalog_scope
+from . import test_catalog_preview
