@@ -28,3 +28,4 @@ from . import catalog_watch
 from . import catalog_preview
 from . import catalog_map
 from . import catalog_publish
+from . import catalog_outbox

@@ -11,8 +11,7 @@ from odoo import _, api, fields, models
 
 from .schema import apply_contract
 
-SECTIONS = (("created", "Would be created"), ("updated", "Would be updated"),
-            ("unchanged", "Unchanged"), ("conflicts", "Conflicts"))
+SECTIONS = ("created", "updated", "unchanged", "conflicts")
 
 
 class StockRelayCatalogPreview(models.Model):
@@ -56,36 +55,48 @@ class StockRelayCatalogPreview(models.Model):
                     if preview.state != "failed" else _("Failed: %s", preview.error or "")
                 preview.report_html = Markup("<p>%s</p>") % (preview.error or preview.summary)
                 continue
-            counts = {key: len(result.get(key) or []) for key, _label in SECTIONS}
+            counts = {}
+            html = Markup("")
+            none = _("(none)")
+            titles = {"created": _("Would be created"), "updated": _("Would be updated"),
+                      "unchanged": _("Unchanged"), "conflicts": _("Conflicts")}
+            for key in SECTIONS:  # a plain loop: _() finds the user's language in this frame
+                items = result.get(key) or []
+                counts[key] = len(items)
+                if items:
+                    html += _section(titles[key], items, key, none)
             preview.summary = _("%(created)s to create, %(updated)s to update, %(unchanged)s unchanged, "
                                 "%(conflicts)s conflict(s)", **counts)
-            preview.report_html = Markup("").join(
-                _section(_(label), result.get(key) or [], key) for key, label in SECTIONS if result.get(key))
+            preview.report_html = html
 
     def action_refresh(self):
         self.invalidate_recordset()
         return {"type": "ir.actions.client", "tag": "soft_reload"}
 
 
-def _section(title, items, key):
-    rows = Markup("").join(_item(item, key) for item in items)
+def _section(title, items, key, none):
+    rows = Markup("")
+    for item in items:
+        rows += _item(item, key, none)
     return Markup("<h4>%s (%s)</h4><ul>%s</ul>") % (title, len(items), rows)
 
 
-def _item(item, key):
+def _item(item, key, none):
     name = item.get("name") or item.get("external_id") or "?"
     text = Markup("<b>%s</b> <small class='text-muted'>%s</small>") % (name, item.get("external_id") or "")
     if key == "conflicts":
         text += Markup(": %s %s") % (item.get("code") or "", item.get("message") or "")
     if key == "updated":
-        changes = Markup("").join(
-            Markup("<li>%s: %s &#8594; %s</li>") % (field, _show(diff.get("shop")), _show(diff.get("odoo")))
-            for field, diff in sorted((item.get("fields") or {}).items()) if isinstance(diff, dict))
+        changes = Markup("")
+        for field, diff in sorted((item.get("fields") or {}).items()):
+            if isinstance(diff, dict):
+                changes += Markup("<li>%s: %s &#8594; %s</li>") % (
+                    field, _show(diff.get("shop"), none), _show(diff.get("odoo"), none))
         text += Markup("<ul>%s</ul>") % changes
     return Markup("<li>%s</li>") % text
 
 
-def _show(value):
+def _show(value, none):
     if value is None:
-        return escape(_("(none)"))
+        return escape(none)
     return escape(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))

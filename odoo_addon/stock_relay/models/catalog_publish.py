@@ -74,7 +74,7 @@ class ProductTemplateCatalogDryRun(models.Model):
         if not channels:
             raise UserError(_("No shop publishes the catalogue of %s: check the channels' catalogue settings "
                               "(scope, category, 'Publish on').", self.display_name))
-        channels._check_catalog()
+        channels.with_env(self.env)._check_catalog()  # the user's own right to edit the channels
         previews = self.env["stock.relay.catalog.preview"].sudo()
         for channel in channels:
             previews |= channel._request_preview(self.sudo().with_context(active_test=False), template=self)

@@ -90,3 +90,10 @@ class TestCatalogCapture(CatalogCase):
         self.assertEqual(rows, [])
         self.assertIn(f"no product document for template {self.tshirt.id}", logs.output[0])
         self.assertEqual(self.tshirt.name, "Tee")
+
+    def test_sync_log_names_the_template_and_shows_the_document(self):
+        self.tshirt.name = "Relay Tee"
+        self.publish()
+        row = self.env["stock.relay.outbox"].search([("channel_id", "=", self.channel.id), ("kind", "=", "product")])
+        self.assertEqual(row.catalog_template_id, self.tshirt)
+        self.assertIn('"name": "Relay Tee"', row.payload_text)

@@ -1,7 +1,7 @@
 import json
 
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
 
 from .catalog_common import CatalogCase
 
@@ -58,4 +58,14 @@ class TestCatalogPreview(CatalogCase):
         self.tshirt.invalidate_recordset()
         self.assertEqual([(m.channel_id, m.remote_id, m.adopted) for m in self.tshirt.stock_relay_map_ids],
                          [(self.channel, "prod_01", True)])
+
+    def test_inventory_users_read_dry_runs_but_cannot_request_them(self):
+        user = new_test_user(self.env, "sr_catalog_user", groups="stock.group_stock_user")
+        preview = self.env["stock.relay.catalog.preview"].browse(self.channel.action_catalog_dry_run()["res_id"])
+        self.assertEqual(preview.with_user(user).summary, "Waiting for the daemon")
+        for request in (self.channel.with_user(user).action_catalog_dry_run,
+                        self.tshirt.with_user(user).action_stock_relay_dry_run,
+                        self.channel.with_user(user).action_publish_catalog):
+            with self.subTest(request.__name__), self.assertRaises(AccessError):
+                request()
 
