@@ -11,7 +11,7 @@ from odoo.exceptions import ValidationError
 
 from .capture import queue_republish
 
-SCOPE_FIELDS = ("publish_scope", "publish_category_id", "company_id", "archived_products", "enabled")
+SCOPE_FIELDS = ("publish_scope", "publish_category_id", "flagged_template_ids", "company_id", "archived_products")
 NOTHING = [("id", "=", 0)]
 
 

@@ -63,7 +63,9 @@ class TestCatalogCapture(CatalogCase):
         self.assertEqual({v["price"] for v in rows[0]["payload"]["variants"]}, {"25.00"})
         pricelist = self.env["product.pricelist"].create({"name": "Shop"})
         self.channel.pricelist_id = pricelist
-        self.publish()
+        rows = self.publish_catalog()
+        self.assertIn(("price", self.tshirt.id), [(r["kind"], r["template_id"]) for r in rows],
+                      "another pricelist re-prices the whole selection")
         self.clear_outbox()
         item = self.env["product.pricelist.item"].create({
             "pricelist_id": pricelist.id, "applied_on": "1_product", "product_tmpl_id": self.tshirt.id,

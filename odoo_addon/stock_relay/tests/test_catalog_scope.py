@@ -77,6 +77,16 @@ class TestCatalogScope(CatalogCase):
         self.publish()
         self.assertEqual(self.stock_skus(), set(), "an unflagged product's stock is not published")
 
+    def test_flagging_from_the_channel_publishes_too(self):
+        self.channel.write({"publish_scope": "flagged"})
+        self.publish()
+        self.clear_outbox()
+        self.channel.flagged_template_ids = [(4, self.other.product_tmpl_id.id)]
+        rows = self.publish_catalog()
+        self.assertEqual([(r["template_id"], r["payload"]["active"]) for r in rows],
+                         [(self.other.product_tmpl_id.id, True)])
+        self.assertEqual(self.stock_skus(), {"SR-OTHER"})
+
     def test_edits_outside_the_selection_queue_nothing(self):
         self.channel.write({"publish_scope": "category", "publish_category_id": self.category.id})
         self.publish()
