@@ -1,3 +1,6 @@
+import logging
+from unittest.mock import patch
+
 from odoo.tests import tagged
 
 from .catalog_common import CatalogCase
@@ -69,3 +72,13 @@ class TestCatalogDocument(CatalogCase):
         doc = self.env["stock.relay.catalog"]._documents(self.channel, self.tshirt, kind="price")[self.tshirt.id]
         self.assertEqual(set(doc), {"format", "external_id", "template_id", "currency", "variants"})
         self.assertEqual(set(doc["variants"][0]), {"external_id", "product_id", "sku", "price"})
+
+    def test_price_is_null_when_the_pricelist_cannot_compute_it(self):
+        self.channel.pricelist_id = self.env["product.pricelist"].create({"name": "Broken"})
+        Pricelist = type(self.env["product.pricelist"])
+        with patch.object(Pricelist, "_get_products_price", side_effect=ZeroDivisionError("rule")), \
+                self.assertLogs("odoo.addons.stock_relay.models.catalog_document", logging.ERROR):
+            doc = self.document()
+        self.assertEqual({v["price"] for v in doc["variants"]}, {None})
+        self.assertEqual(doc["name"], "Relay T-Shirt", "the rest of the document is still published")
+

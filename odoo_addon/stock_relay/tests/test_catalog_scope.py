@@ -87,6 +87,21 @@ class TestCatalogScope(CatalogCase):
                          [(self.other.product_tmpl_id.id, True)])
         self.assertEqual(self.stock_skus(), {"SR-OTHER"})
 
+    def test_moving_a_product_into_the_category_publishes_it_and_out_archives_it(self):
+        self.channel.write({"publish_scope": "category", "publish_category_id": self.category.id})
+        self.publish()
+        self.clear_outbox()
+        self.other.product_tmpl_id.categ_id = self.category
+        rows = self.publish_catalog()
+        self.assertEqual([(r["template_id"], r["payload"]["active"]) for r in rows],
+                         [(self.other.product_tmpl_id.id, True)])
+        self.assertEqual(self.stock_skus(), {"SR-OTHER"})
+        self.clear_outbox()
+        self.other.product_tmpl_id.categ_id = self.env.ref("product.product_category_all")
+        rows = self.publish_catalog()
+        self.assertEqual([(r["template_id"], r["payload"]["active"]) for r in rows],
+                         [(self.other.product_tmpl_id.id, False)])
+
     def test_edits_outside_the_selection_queue_nothing(self):
         self.channel.write({"publish_scope": "category", "publish_category_id": self.category.id})
         self.publish()
