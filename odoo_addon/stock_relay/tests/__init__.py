@@ -21,3 +21,4 @@ from . import test_catalog_document
 from . import test_catalog_capture
 from . import test_catalog_scope
 from . import test_catalog_preview
+from . import test_catalog_commit
