@@ -28,6 +28,8 @@
         "views/stock_relay_reconcile_views.xml",
         "views/stock_relay_drift_views.xml",
         "views/stock_relay_channel_reconcile_views.xml",
+        "security/catalog/ir.model.access.csv",
+        "views/catalog_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["stock_relay/static/tests/tours/*.js"],

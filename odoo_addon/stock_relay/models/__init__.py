@@ -22,3 +22,11 @@ from . import stock_relay_alert
 from . import stock_relay_statistics
 from . import product_sync_history
 from . import stock_relay_channel_form
+from . import catalog_scope
+from . import catalog_document
+from . import catalog_capture
+from . import catalog_watch
+from . import catalog_preview
+from . import catalog_map
+from . import catalog_publish
+from . import catalog_outbox

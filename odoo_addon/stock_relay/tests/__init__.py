@@ -18,3 +18,8 @@ from . import test_screens
 from . import test_alerts
 from . import test_tour
 from . import test_native_missing
+from . import test_catalog_document
+from . import test_catalog_capture
+from . import test_catalog_scope
+from . import test_catalog_preview
+from . import test_catalog_commit

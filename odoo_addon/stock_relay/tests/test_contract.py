@@ -80,3 +80,13 @@ class TestContract(TransactionCase):
         self.env.flush_all()
         self.env.cr.execute("SELECT batch_size, quantity_cap FROM stock_relay_channel WHERE id = %s", [channel.id])
         self.assertEqual(self.env.cr.fetchone(), (None, None))
+
+    # contract v5 [catalogue]
+    def test_catalog_preview_model_matches_contract(self):
+        self.assert_model_matches_table("stock.relay.catalog.preview", "stock_relay_catalog_preview")
+
+    def test_catalog_map_model_matches_contract(self):
+        # The model reads the table through a view that adds a row number as id (the table has a composite key).
+        self.assertEqual(set(self.stored_fields("stock.relay.catalog.map")) - {"id"},
+                         set(self.columns("stock_relay_catalog_map")))
+        self.assert_model_matches_table("stock.relay.catalog.map", "stock_relay_catalog_map_view")
