@@ -28,7 +28,7 @@ from odoo_api import RpcError, client, common_args, move_vals, odoo_command
 ENV = os.environ
 pytestmark = [
     pytest.mark.skipif(not ENV.get("STOCKRELAY_ODOO_DB"),
-                       reason="real-Odoo tier: run scripts/odoo-test (needs ODOO_SRC, an Odoo 18.0 tree, "
+                       reason="real-Odoo tier: run scripts/odoo-test [18|19] (needs ODOO_SRC "
                               "or ODOO19_SRC)"),
     pytest.mark.sidecar,
 ]

@@ -21,7 +21,7 @@ from harness.orders import listen_port
 from test_e2e import API_VERSION, TOKEN, OdooServer, ca, set_stock, sidecar, work  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.skipif(not os.environ.get("STOCKRELAY_ODOO_DB"),
-                                reason="real-Odoo tier: run scripts/odoo-test (needs ODOO_SRC, an Odoo 18.0 tree)")
+                                reason="real-Odoo tier: run scripts/odoo-test [18|19] (needs ODOO_SRC or ODOO19_SRC)")
 
 CLIENT_SECRET = "shpss_e2e_client_secret_77"
 

@@ -19,7 +19,7 @@ from test_e2e import (API_VERSION, TOKEN, OdooServer, ca, sellable, set_stock, s
                       sidecar, work)
 
 pytestmark = pytest.mark.skipif(not __import__("os").environ.get("STOCKRELAY_ODOO_DB"),
-                                reason="real-Odoo tier: run scripts/odoo-test (needs ODOO_SRC, an Odoo 18.0 tree)")
+                                reason="real-Odoo tier: run scripts/odoo-test [18|19] (needs ODOO_SRC or ODOO19_SRC)")
 
 
 @pytest.fixture(scope="module")
