@@ -28,6 +28,7 @@ TEST(Databases, CommandLinesThatCannotWorkAreRefusedWithTheReason) {
     EXPECT_NE(source_problem({{"host=h1 dbname=a", "host=h2 dbname=a"}, {}, ""}).find("same database 'a'"),
               std::string::npos);
     EXPECT_NE(source_problem({{"dbname=p"}, {"a", ""}, ""}).find("empty name"), std::string::npos);
+    EXPECT_NE(source_problem({{"dbname=p"}, {"a"}, "^shop_"}).find("not both"), std::string::npos);
     EXPECT_FALSE((DatabaseSource{{"dbname=a"}, {}, ""}.several()));
     EXPECT_TRUE((DatabaseSource{{"dbname=a"}, {}, "^shop_"}.several()));
 }
