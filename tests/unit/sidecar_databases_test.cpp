@@ -9,6 +9,8 @@
 #include "database_scope.hpp"
 #include "database_set.hpp"
 #include "liveness.hpp"
+#include "logging.hpp"
+#include "stockrelay/log.hpp"
 
 using namespace stockrelay::sidecar;
 using std::chrono::milliseconds;
@@ -81,4 +83,17 @@ TEST(Databases, AStuckLoopCountsAgainstItsOwnDatabaseOnly) {
     EXPECT_EQ(in_a[0].loop, "database shop_stuck: channel 7 worker");
     EXPECT_TRUE(liveness::stalled_in("shop_other", milliseconds{1000}, later).empty());
     EXPECT_TRUE(liveness::stalled_in("", milliseconds{1000}, later).empty());
+}
+
+TEST(Databases, LogLinesOfADatabasesThreadsNameTheDatabase) {
+    const DatabaseScope scope("shop_log");
+    testing::internal::CaptureStderr();
+    logging::setup(stockrelay::log::Level::info, logging::Format::json);
+    stockrelay::log::info("channel 3 (Shop): worker started");
+    logging::setup(stockrelay::log::Level::info, logging::Format::text);
+    stockrelay::log::info("listener: reconnected");
+    const auto out = testing::internal::GetCapturedStderr();
+    EXPECT_NE(out.find(R"("msg":"database shop_log: channel 3 (Shop): worker started")"), std::string::npos) << out;
+    EXPECT_NE(out.find(R"("fields":{"channel_id":3,"database":"shop_log"})"), std::string::npos) << out;
+    EXPECT_NE(out.find(" info database shop_log: listener: reconnected"), std::string::npos) << out;
 }
