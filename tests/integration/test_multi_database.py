@@ -204,7 +204,7 @@ def test_a_database_down_then_back_does_not_hold_back_the_others(fleet):
     t0 = time.monotonic()
     fleet.enqueue("a", 2)
     fleet.wait_landed(["a"], 2, timeout=10)
-    assert time.monotonic() - t0 < 5
+    assert time.monotonic() - t0 < 8  # not behind b's connect attempts (10 s timeout) or backoff
     code, body = get(port, "/readyz")
     assert code == 503 and f"database {down.name}: not ready: database unreachable" in body, body
     assert f"database {fleet.name('a')}: ready" in body
