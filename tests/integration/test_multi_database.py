@@ -324,6 +324,9 @@ def test_bad_command_lines_for_several_databases_are_usage_errors(fleet, pg_clus
     sc = fleet.sidecar("--databases", f"{fleet.prefix}_x,{fleet.prefix}_y")
     r = sc.cmd("retry", "--failed")
     assert r.returncode == 2 and "name it with --database" in r.stderr, r.stderr
+    sc = fleet.sidecar("--database-pattern", "^shop_(")
+    r = sc.cmd("run", timeout=30)
+    assert r.returncode == 2 and "--database-pattern" in r.stderr and "regular expression" in r.stderr, r.stderr
 
 
 def test_one_shot_commands_walk_every_database_or_the_one_named(fleet):
