@@ -20,6 +20,8 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
   woo-real   the sales-aware read before write on a REAL WooCommerce site (DELETES its products):
              items/s before/after and the ratio, batch 50/100
              (bench/woo_real_fig.py; skipped without STOCKRELAY_WOO_REAL)
+  multidb    one daemon, 20 databases x 1 channel, rows flowing in all: CPU s per
+             1,000 rows, idle CPU%, RSS at 1 vs 20 databases (bench/multidb_fig.py)
   oversell   cross-channel oversell window through real Odoo with its cron
              thread (ODOO_SRC): order placed in shop A -> shop B lowered,
              webhooks and polling, p50/p99 (bench/oversell.py)
@@ -456,6 +458,8 @@ FIGURES["reconcile_rest"] = lambda env, a: __import__("reconcile_rest").fig(env,
 FIGURES["oversell"] = lambda env, a: __import__("oversell_fig").fig(a, row)  # bench/oversell_fig.py
 # bench/woo_real_fig.py: the sales-aware read on a real WooCommerce site (skipped without one)
 FIGURES["woo-real"] = lambda env, a: __import__("woo_real_fig").fig(env, a, row, timed_drain)
+# bench/multidb_fig.py: one daemon, 20 databases x 1 channel, rows flowing in all (issue 15)
+FIGURES["multidb"] = lambda env, a: __import__("multidb_fig").fig(env, a, row)
 
 
 def machine():
@@ -501,6 +505,8 @@ def main():
     a.medusa_rows = 300 if q else 2000
     a.woo_real_rows = 100 if q else 200
     a.woo_real_batches = [50, 100]
+    a.multidb_rows = 200 if q else 1000
+    a.multidb_idle_seconds = 5 if q else 10
     only = [f for f in a.only.split(",") if f] or list(FIGURES)
     for f in only:
         if f not in FIGURES:

@@ -333,6 +333,12 @@ Globals one_database(Globals g) {
 int cmd_run(const Globals& g) {
     if (!source_of(g).several()) {
         auto conn = connect(g);  // refuse early, with the clear message, on a wrong schema
+    } else if (!g.database_pattern.empty()) {
+        try {  // a pattern PostgreSQL cannot compile is the operator's to fix; a server down is retried
+            DatabaseSet(source_of(g)).resolve({});
+        } catch (const pg::Error& e) {
+            if (e.sqlstate() == "2201B") throw UsageError("--database-pattern: " + std::string(e.what()));
+        }
     }
     DaemonOptions o;
     o.worker = worker_options(g);

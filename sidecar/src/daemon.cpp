@@ -5,6 +5,7 @@
 
 #include <map>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -114,6 +115,7 @@ public:
         if (webhooks_) webhooks_->stop();
         for (auto& [name, unit] : units_) unit->request_stop();
         units_.clear();  // joins each: the batches in hand are acked
+        for (auto& t : releasing_) t.join();
     }
 
 private:
@@ -130,6 +132,8 @@ private:
             log::info("databases: releasing database {} ({})", it->first,
                       w == wanted.end() ? "no longer listed or matched" : "its DSN changed");
             it->second->request_stop();
+            // Joined on its own thread: a batch in hand at a slow shop must not hold up this loop (and the watchdog).
+            releasing_.emplace_back([unit = std::move(it->second)]() mutable { unit.reset(); });
             dsns_.erase(it->first);
             it = units_.erase(it);
         }
@@ -153,6 +157,7 @@ private:
     metrics::DatabaseFigures& figures_;
     std::map<std::string, std::unique_ptr<DatabaseUnit>> units_;
     std::map<std::string, std::string> dsns_;
+    std::vector<std::thread> releasing_;  // units being released (joined at shutdown)
 };
 
 }  // namespace

@@ -14,6 +14,7 @@ namespace stockrelay::sidecar {
 
 std::string source_problem(const DatabaseSource& s) {
     if (s.dsns.empty()) return "no database: pass --dsn or set STOCKRELAY_DSN";
+    if (!s.names.empty() && !s.pattern.empty()) return "give --databases or --database-pattern, not both";
     if ((!s.names.empty() || !s.pattern.empty()) && s.dsns.size() > 1)
         return "--databases and --database-pattern take one --dsn (the server and credentials); got several";
     if (s.dsns.size() > 1) {
