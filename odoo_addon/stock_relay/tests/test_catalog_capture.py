@@ -99,3 +99,19 @@ class TestCatalogCapture(CatalogCase):
         row = self.env["stock.relay.outbox"].search([("channel_id", "=", self.channel.id), ("kind", "=", "product")])
         self.assertEqual(row.catalog_template_id, self.tshirt)
         self.assertIn('"name": "Relay Tee"', row.payload_text)
+
+    def test_retrying_a_failed_catalogue_row_sends_todays_document_and_no_stock(self):
+        self.tshirt.name = "Old name"
+        self.publish()
+        self.env.cr.execute("UPDATE stock_relay_outbox SET state = 'failed', error_code = 'shop_rejected' "
+                            "WHERE channel_id = %s AND kind = 'product'", [self.channel.id])
+        self.env.cr.execute("UPDATE product_template SET name = %s WHERE id = %s",
+                            ['{"en_US": "Fixed name"}', self.tshirt.id])  # fixed without a capture
+        self.tshirt.invalidate_recordset()
+        failed = self.env["stock.relay.outbox"].search([("channel_id", "=", self.channel.id), ("kind", "=", "product")])
+        failed.action_retry()
+        rows = self.catalog_rows()
+        self.assertEqual([(r["state"], r["trigger"], r["payload"]["name"]) for r in rows],
+                         [("superseded", "catalog", "Old name"), ("pending", "manual_retry", "Fixed name")])
+        self.assertEqual(self.outbox_rows(channel_id=self.channel.id, kind="stock"), [],
+                         "a catalogue row's product_id is a template: no stock row for it")
