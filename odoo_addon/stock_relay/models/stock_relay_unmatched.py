@@ -51,6 +51,7 @@ class StockRelayUnmatched(models.Model):
                        o.last_error, o.updated_at
                   FROM stock_relay_outbox o
                  WHERE o.state = 'failed' AND o.error_code IN ('sku_not_found', 'duplicate_sku')
+                   AND o.kind = 'stock'  -- a catalogue row's product_id is a template (contract v5)
                    AND NOT EXISTS (SELECT 1 FROM stock_relay_outbox n
                                     WHERE n.channel_id = o.channel_id AND n.product_id = o.product_id
                                       AND n.state = 'done' AND n.id > o.id)

@@ -23,3 +23,4 @@ from . import test_catalog_capture
 from . import test_catalog_scope
 from . import test_catalog_preview
 from . import test_catalog_commit
+from . import test_catalog_screens

@@ -99,3 +99,36 @@ class TestCatalogCapture(CatalogCase):
         row = self.env["stock.relay.outbox"].search([("channel_id", "=", self.channel.id), ("kind", "=", "product")])
         self.assertEqual(row.catalog_template_id, self.tshirt)
         self.assertIn('"name": "Relay Tee"', row.payload_text)
+
+    def test_retrying_a_failed_catalogue_row_sends_todays_document_and_no_stock(self):
+        self.tshirt.name = "Old name"
+        self.publish()
+        self.env.cr.execute("UPDATE stock_relay_outbox SET state = 'failed', error_code = 'shop_rejected' "
+                            "WHERE channel_id = %s AND kind = 'product'", [self.channel.id])
+        self.env.cr.execute("UPDATE product_template SET name = %s WHERE id = %s",
+                            ['{"en_US": "Fixed name"}', self.tshirt.id])  # fixed without a capture
+        self.tshirt.invalidate_recordset()
+        failed = self.env["stock.relay.outbox"].search([("channel_id", "=", self.channel.id), ("kind", "=", "product")])
+        failed.action_retry()
+        rows = self.catalog_rows()
+        self.assertEqual([(r["state"], r["trigger"], r["payload"]["name"]) for r in rows],
+                         [("superseded", "catalog", "Old name"), ("pending", "manual_retry", "Fixed name")])
+        self.assertEqual(self.outbox_rows(channel_id=self.channel.id, kind="stock"), [],
+                         "a catalogue row's product_id is a template: no stock row for it")
+
+    def test_product_sync_history_counts_its_own_rows_of_each_kind(self):
+        self.set_stock(self.variant("TS-Red-S"), 2)
+        self.tshirt.name = "Relay Tee"
+        self.publish()
+        self.tshirt.invalidate_recordset()
+        stock = self.outbox_rows(channel_id=self.channel.id, kind="stock", product_id=self.variant("TS-Red-S").id)
+        self.assertEqual(self.tshirt.stock_relay_row_count, len(stock) + 1)
+        log = self.env["stock.relay.outbox"].search(self.tshirt.action_view_stock_relay_log()["domain"])
+        self.assertEqual(set(log.mapped("kind")), {"stock", "product"})
+        self.assertEqual(log.filtered(lambda r: r.kind == "product").catalog_template_id, self.tshirt)
+        # A catalogue row whose template id equals another product's variant id is not that product's.
+        variant = self.variant("TS-Blue-M")
+        self.env.cr.execute("SELECT stock_relay_enqueue_documents('product', %s, %s, ARRAY['x'], "
+                            "ARRAY['{\"format\": 1}'::jsonb])", [[self.channel.id], [variant.id]])
+        self.tshirt.invalidate_recordset()
+        self.assertEqual(self.tshirt.stock_relay_row_count, len(stock) + 1)
