@@ -7,11 +7,14 @@ import time
 import subprocess
 
 import pytest
+import stockrelay_native
 
 from harness import outbox
 from harness.sidecar import EXIT_DATABASE, EXIT_SCHEMA, EXIT_USAGE, Sidecar
 
 pytestmark = pytest.mark.sidecar
+
+CURRENT = stockrelay_native.SCHEMA_VERSION  # the contract version this build embeds
 
 
 def test_init_schema_on_an_empty_database_then_status(pg_cluster, tmp_path):
@@ -23,21 +26,21 @@ def test_init_schema_on_an_empty_database_then_status(pg_cluster, tmp_path):
         assert "no stockrelay outbox schema" in refused.stderr
         r = s.init_schema()
         assert r.returncode == 0, r.stderr
-        assert "version 4" in r.stdout
+        assert f"version {CURRENT}" in r.stdout
         again = s.init_schema()  # idempotent
         assert again.returncode == 0, again.stderr
         st = s.status(as_json=True)
-        assert st == {"schema_version": 4, "channels": []}
+        assert st == {"schema_version": CURRENT, "channels": []}
     finally:
         pg_cluster.drop_database(name)
 
 
 def test_newer_schema_version_is_refused_with_a_clear_message(db, sidecar):
-    db.query("UPDATE stock_relay_schema_version SET version = 5")
+    db.query(f"UPDATE stock_relay_schema_version SET version = {CURRENT + 1}")
     for args in (("drain", "--once"), ("check",), ("status",), ("run",), ("retry", "--failed")):
         r = sidecar.cmd(*args, timeout=30)
         assert r.returncode == EXIT_SCHEMA, (args, r.stdout, r.stderr)
-        assert "database has outbox schema version 5, this stockrelayd understands 4" in r.stderr
+        assert f"database has outbox schema version {CURRENT + 1}, this stockrelayd understands {CURRENT}" in r.stderr
         assert "upgrade stockrelayd" in r.stderr
 
 
@@ -45,7 +48,7 @@ def test_older_schema_version_names_the_addon_upgrade(db, sidecar):
     db.query("UPDATE stock_relay_schema_version SET version = 0")
     r = sidecar.cmd("status")
     assert r.returncode == EXIT_SCHEMA
-    assert "database has outbox schema version 0, this stockrelayd understands 4" in r.stderr
+    assert f"database has outbox schema version 0, this stockrelayd understands {CURRENT}" in r.stderr
     assert "stock_relay" in r.stderr
 
 
