@@ -80,5 +80,20 @@ def test_package_installs_works_and_purges_in_a_throwaway_root(deb, tmp_path):
     print(f"\n{r.stdout}{r.stderr}throw-away root: {time.monotonic() - t0:.1f} s")
     assert _host_state() == before, "the throw-away install leaked into the host"
     assert not os.listdir(scratch), "the throw-away root's files outlived its namespace"
+    assert str(scratch) not in pathlib.Path("/proc/self/mounts").read_text(), "a mount leaked into the host"
     assert r.returncode == 0, r.stdout + r.stderr
     assert "ok purge: nothing of ours left" in r.stdout
+
+
+def test_throwaway_root_leaves_nothing_behind_when_a_check_fails(tmp_path):
+    bad = tmp_path / "stockrelay_0.0.0-1_amd64.deb"
+    bad.write_text("not a Debian package\n")
+    before = _host_state()
+    scratch = tmp_path / "root"
+    scratch.mkdir()
+    r = subprocess.run(["unshare", "--mount", "--pid", "--fork", "--kill-child", "bash", str(SCRIPT), str(bad),
+                        str(scratch)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 1 and "FAIL install: dpkg -i failed" in r.stdout, r.stdout + r.stderr
+    assert _host_state() == before
+    assert not os.listdir(scratch)
+    assert str(scratch) not in pathlib.Path("/proc/self/mounts").read_text(), "a mount leaked into the host"
