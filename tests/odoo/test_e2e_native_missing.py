@@ -5,9 +5,10 @@ native module present). Odoo is then started the way a broken install starts
 it: `import stockrelay_native` raises (a stub on the path stands in for a build
 whose shared library is gone; build/python is not on the path). The registry
 must load, a validated delivery must be captured with the right sellable
-quantity, and the channel form and the Shop Sync dashboard must name the
-failed import, its reason and the fix. The same run with the module present
-shows the behaviour unchanged and no warning.
+quantity, the channel form and the Shop Sync dashboard must name the failed
+import, its reason and the fix, and upgrading the module must be refused with
+a message naming stockrelay_native (the contract DDL comes from it). The
+same run with the module present shows the behaviour unchanged and no warning.
 """
 from __future__ import annotations
 
@@ -98,3 +99,10 @@ def test_odoo_starts_captures_and_says_what_is_wrong(odoo_native):
     with pytest.raises(RpcError) as refused:  # talking to the shop needs the module: said, not crashed
         odoo.x("stock.relay.channel", "action_test_connection", [channel])
     assert refused.value.name == "odoo.exceptions.UserError" and "ImportError" in refused.value.message
+    module = odoo.x("ir.module.module", "search", [("name", "=", "stock_relay")])
+    with pytest.raises(RpcError) as upgrade:  # the contract comes from the module: no upgrade without it
+        odoo.x("ir.module.module", "button_immediate_upgrade", module)
+    assert upgrade.value.name == "odoo.exceptions.UserError", upgrade.value
+    assert 'Unable to upgrade module "stock_relay"' in upgrade.value.message
+    assert "stockrelay_native" in upgrade.value.message
+    assert odoo.x("ir.module.module", "read", module, ["state"])[0]["state"] == "installed"
