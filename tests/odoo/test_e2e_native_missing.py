@@ -5,14 +5,16 @@ native module present). Odoo is then started the way a broken install starts
 it: `import stockrelay_native` raises (a stub on the path stands in for a build
 whose shared library is gone; build/python is not on the path). The registry
 must load, a validated delivery must be captured with the right sellable
-quantity, and the channel form and the Shop Sync dashboard must name the
-failed import, its reason and the fix. The same run with the module present
-shows the behaviour unchanged and no warning.
+quantity, the channel form and the Shop Sync dashboard must name the failed
+import, its reason and the fix, and upgrading the module must be refused with
+a message naming stockrelay_native (the contract DDL comes from it). The
+same run with the module present shows the behaviour unchanged and no warning.
 """
 from __future__ import annotations
 
 import os
 import pathlib
+import time
 
 import psycopg2
 import pytest
@@ -52,18 +54,18 @@ def odoo_native(request, work, tmp_path_factory):
     server.stop()
 
 
-def outbox(channel):
+def outbox(channel, product):
     dsn = (f"host=127.0.0.1 port={ENV['STOCKRELAY_ODOO_PG_PORT']} dbname={ENV['STOCKRELAY_ODOO_DB']} "
            f"user=postgres")
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("SELECT sku, quantity::int, trigger FROM stock_relay_outbox WHERE channel_id = %s "
-                    "AND state = 'pending' ORDER BY sku", [channel])
+                    "AND product_id = %s AND state = 'pending'", [channel, product])
         return cur.fetchall()
 
 
 def test_odoo_starts_captures_and_says_what_is_wrong(odoo_native):
     odoo, how = odoo_native
-    sku = f"NATIVE-{how.upper()}"
+    sku = f"NATIVE-{how.upper()}-{time.time_ns()}"
     wh = odoo.x("stock.warehouse", "search_read", [], fields=["lot_stock_id", "out_type_id"], limit=1)[0]
     stock = wh["lot_stock_id"][0]
     product = odoo.x("product.product", "create", {"name": sku, "default_code": sku, "type": "consu",
@@ -76,7 +78,7 @@ def test_odoo_starts_captures_and_says_what_is_wrong(odoo_native):
                                                        "location_name": "Main", "location_ids": [(6, 0, [stock])]})
     set_stock(odoo, product, stock, 10)
     delivery(odoo, wh, product, 3)  # a picking validated through Odoo: 10 -> 7, buffer 1 -> 6 sellable
-    assert outbox(channel) == [(sku, 6, "picking")], "the validated picking is captured with its sellable"
+    assert outbox(channel, product) == [(sku, 6, "picking")], "the validated picking is captured with its sellable"
 
     problem = odoo.x("stock.relay.channel", "read", [channel], ["native_problem"])[0]["native_problem"]
     cards = odoo.x("stock.relay.channel", "web_search_read", [("id", "=", channel)],
@@ -97,3 +99,10 @@ def test_odoo_starts_captures_and_says_what_is_wrong(odoo_native):
     with pytest.raises(RpcError) as refused:  # talking to the shop needs the module: said, not crashed
         odoo.x("stock.relay.channel", "action_test_connection", [channel])
     assert refused.value.name == "odoo.exceptions.UserError" and "ImportError" in refused.value.message
+    module = odoo.x("ir.module.module", "search", [("name", "=", "stock_relay")])
+    with pytest.raises(RpcError) as upgrade:  # the contract comes from the module: no upgrade without it
+        odoo.x("ir.module.module", "button_immediate_upgrade", module)
+    assert upgrade.value.name == "odoo.exceptions.UserError", upgrade.value
+    assert 'Unable to upgrade module "stock_relay"' in upgrade.value.message
+    assert "stockrelay_native" in upgrade.value.message
+    assert odoo.x("ir.module.module", "read", module, ["state"])[0]["state"] == "installed"
