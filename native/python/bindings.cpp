@@ -155,13 +155,16 @@ public:
         return out;
     }
     // Orders in: creates the shop's order webhooks pointing at
-    // `public_url` + "/webhooks/<channel id>". Returns {"address", "webhooks":
+    // `public_url` + "/webhooks/<database>/<channel id>" (or, without a
+    // database, the single-database form "/webhooks/<channel id>"; a daemon
+    // serving several databases answers only the first). Returns {"address", "webhooks":
     // [{topic, id, address}], "new_secret": str | None (WooCommerce: generated
     // because credentials had no webhook_secret; store it in the channel)}.
-    py::dict register_webhooks(const std::string& public_url) {
+    py::dict register_webhooks(const std::string& public_url, const std::string& database) {
         std::string base = public_url;
         while (!base.empty() && base.back() == '/') base.pop_back();
-        const std::string address = base + "/webhooks/" + std::to_string(config_.id);
+        const std::string address =
+            base + "/webhooks/" + (database.empty() ? "" : database + "/") + std::to_string(config_.id);
         Result<orders::Registration> r = [&] {
             py::gil_scoped_release nogil;
             return orders::register_webhooks(*channel_, config_, address);
@@ -240,7 +243,7 @@ PYBIND11_MODULE(_stockrelay_native, m) {
         .def("lookup_sku", &PyChannel::lookup_sku, py::arg("sku"))
         .def("read_inventory", &PyChannel::read_inventory, py::arg("location_keys") = std::vector<std::string>{},
              py::arg("cursor") = py::none(), py::arg("on_page") = py::none())
-        .def("register_webhooks", &PyChannel::register_webhooks, py::arg("public_url"))
+        .def("register_webhooks", &PyChannel::register_webhooks, py::arg("public_url"), py::arg("database") = "")
         .def("list_webhooks", &PyChannel::list_webhooks);
     // Orders in: a shop's order JSON -> {"event": {...}, "order": <normalized>} (RejectedError when malformed).
     m.def("normalize_order", [](const std::string& shop_type, const py::object& raw) {

@@ -33,12 +33,15 @@ def test_shopify_order_arrives_by_signed_webhook_and_poll_stores_it_once(shop_fa
     proc = sidecar.start()
     port = listen_port(proc)
 
-    reg = stockrelay_native.Channel(channel_config(db, shop.channel_id)).register_webhooks(f"http://127.0.0.1:{port}/")
-    address = f"http://127.0.0.1:{port}/webhooks/{shop.channel_id}"
+    # As Odoo registers them: the address names the database (the form a daemon serving several routes by).
+    reg = stockrelay_native.Channel(channel_config(db, shop.channel_id)).register_webhooks(
+        f"http://127.0.0.1:{port}/", db.name)
+    address = f"http://127.0.0.1:{port}/webhooks/{db.name}/{shop.channel_id}"
     assert reg["address"] == address and reg["new_secret"] is None
     assert sorted(w["topic"] for w in reg["webhooks"]) == ["ORDERS_CANCELLED", "ORDERS_CREATE", "ORDERS_UPDATED"]
     # Registering again creates nothing new.
-    again = stockrelay_native.Channel(channel_config(db, shop.channel_id)).register_webhooks(f"http://127.0.0.1:{port}")
+    again = stockrelay_native.Channel(channel_config(db, shop.channel_id)).register_webhooks(
+        f"http://127.0.0.1:{port}", db.name)
     assert len(again["webhooks"]) == 3
 
     created = shopify.control("POST", "orders", {"email": "ada@example.com", "lineItems": [

@@ -83,7 +83,7 @@ def test_a_sale_in_one_shop_reaches_odoo_and_the_other_shop(odoo, shops, ca, sid
         odoo.x("stock.relay.channel", "write", [chan_a], {"sale_public_url": f"http://127.0.0.1:{port}"})
         odoo.x("stock.relay.channel", "action_register_webhooks", [chan_a])
         registered = odoo.x("stock.relay.channel", "read", [chan_a], ["sale_webhooks_registered"])[0]
-        assert f"http://127.0.0.1:{port}/webhooks/{chan_a}" in registered["sale_webhooks_registered"], registered
+        assert f"http://127.0.0.1:{port}/webhooks/{odoo.db}/{chan_a}" in registered["sale_webhooks_registered"], registered
         wait(lambda: shop_b.state()["available"]["ORD-MUG"][gid_b] == 10, "shop B shows Odoo's 10")
 
         # A customer buys 3 mugs in shop A.

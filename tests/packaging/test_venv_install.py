@@ -47,14 +47,16 @@ def test_pip_install_builds_the_native_module_into_a_fresh_venv(tmp_path):
 
     out = _run([py, "-c", "import importlib.metadata as m, stockrelay_native as s\n"
                 "print(s.__file__); print(m.version('stockrelay_native')); print(s.SCHEMA_VERSION)\n"
-                "print(s.sellable(10, 3, safety_buffer=2)); print('stock_relay_outbox' in s.schema_sql())"],
+                "try: s.Channel({'id': 1, 'name': 'x', 'channel_type': 'nope', 'base_url': 'https://a.example'})\n"
+                "except s.ConfigError: print('ConfigError')\n"
+                "print('stock_relay_outbox' in s.schema_sql())"],
                tmp_path).split()
     site = pathlib.Path(_run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['platlib'])"], tmp_path).strip())
     assert site.is_relative_to(venv)
     assert out[0] == str(site / "stockrelay_native" / "__init__.py")
     assert out[1] == (ROOT / "CMakeLists.txt").read_text().split("project(stockrelay VERSION ", 1)[1].split(" ")[0]
     assert int(out[2]) >= 5
-    assert out[3:] == ["5", "True"]
+    assert out[3:] == ["ConfigError", "True"]  # the C++ core answers (a specific error) and embeds the contract
 
     # Installed into the venv only, and pip can take it out again.
     system = _run(["/usr/bin/python3", "-c", "import importlib.util as u; s = u.find_spec('stockrelay_native');"

@@ -47,7 +47,7 @@ class StockRelayChannel(models.Model):
     sale_public_url = fields.Char(string="Webhook Public URL", compute="_compute_sale_settings",
                                   inverse="_inverse_sale_settings",
                                   help="Where shops reach stockrelayd's webhook listener, e.g. "
-                                       "https://relay.example.com (this channel receives on /webhooks/<id>).")
+                                       "https://relay.example.com (this channel receives on /webhooks/<database>/<id>).")
     sale_webhooks_registered = fields.Text(string="Registered Webhooks", compute="_compute_sale_settings",
                                            readonly=True)
     inbox_pending_count = fields.Integer(string="Orders Waiting", compute="_compute_inbox_stats")
@@ -132,9 +132,10 @@ class StockRelayChannel(models.Model):
             raise UserError(_(
                 "This build of stockrelay_native cannot register webhooks yet (Channel.register_webhooks is "
                 "missing). Update stockrelay_native and stockrelayd, or create the webhooks in the shop's admin "
-                "pointing at %s.", f"{base}/webhooks/{self.id}"))
-        # The native call appends /webhooks/<channel id> and answers {address, webhooks, new_secret}.
-        result = self._native_call(_("Registering webhooks"), "register_webhooks", base)
+                "pointing at %s.", f"{base}/webhooks/{self.env.cr.dbname}/{self.id}"))
+        # The native call appends /webhooks/<database>/<channel id> (the form a daemon serving several
+        # databases routes by) and answers {address, webhooks, new_secret}.
+        result = self._native_call(_("Registering webhooks"), "register_webhooks", base, self.env.cr.dbname)
         secret = result.get("new_secret") if isinstance(result, dict) else None
         if secret:  # WooCommerce: the generated secret the daemon checks signatures with
             self.sudo().credentials = dict(self.sudo().credentials or {}, webhook_secret=secret)

@@ -38,7 +38,7 @@ class StockRelaySaleSettings(models.Model):
     warehouse_id = fields.Many2one("stock.warehouse", string="Warehouse")
     public_url = fields.Char(string="Webhook Public URL",
                              help="Where shops reach stockrelayd's webhook listener (behind your reverse proxy), "
-                                  "e.g. https://relay.example.com; each channel receives on /webhooks/<channel id>.")
+                                  "e.g. https://relay.example.com; each channel receives on /webhooks/<database>/<channel id>.")
     webhooks_registered = fields.Text(string="Registered Webhooks", readonly=True)
 
     _sql_constraints = [("channel_uniq", "unique(channel_id)", "One order import setting per channel.")]

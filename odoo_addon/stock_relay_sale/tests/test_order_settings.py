@@ -15,9 +15,10 @@ class FakeNativeChannel:
     def __init__(self, with_webhooks):
         self.registered = []
         if with_webhooks:
-            self.register_webhooks = lambda base: self.registered.append(base) or {
-                "address": f"{base}/webhooks/7", "webhooks": [], "new_secret": "whsec-generated"}
-            self.list_webhooks = lambda: [{"topic": "orders/create", "address": f"{self.registered[-1]}/webhooks/7"}]
+            self.register_webhooks = lambda base, database: self.registered.append((base, database)) or {
+                "address": f"{base}/webhooks/{database}/7", "webhooks": [], "new_secret": "whsec-generated"}
+            self.list_webhooks = lambda: [{"topic": "orders/create",
+                                           "address": "{}/webhooks/{}/7".format(*self.registered[-1])}]
 
 
 @tagged("post_install", "-at_install", "stock_relay_sale")
@@ -91,8 +92,10 @@ class TestOrderSettings(OrderCase):
         fake = FakeNativeChannel(with_webhooks=True)
         with patch.object(type(self.woo), "_native_channel", lambda channel: fake):
             self.woo.action_register_webhooks()
-        endpoint = "https://relay.example.com/webhooks/7"
-        self.assertEqual(fake.registered, ["https://relay.example.com"], "the native call appends the route")
+        db = self.env.cr.dbname
+        endpoint = f"https://relay.example.com/webhooks/{db}/7"
+        self.assertEqual(fake.registered, [("https://relay.example.com", db)],
+                         "the native call appends the route, with this database (one daemon may serve several)")
         self.woo.invalidate_recordset()
         self.assertEqual(self.woo.sale_webhooks_registered, f"orders/create {endpoint}")
         self.assertEqual(self.woo.sudo().credentials.get("webhook_secret"), "whsec-generated")
