@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "catalog_runner.hpp"
 #include "exit_codes.hpp"
 #include "heartbeat.hpp"
 #include "liveness.hpp"
@@ -44,6 +45,7 @@ void listen_loop(const std::string& dsn, Wakeup& wake, const std::atomic<bool>& 
                 conn = std::make_unique<pg::Connection>(dsn);
                 conn->exec("LISTEN stock_relay");
                 conn->exec("LISTEN stock_relay_reconcile");
+                conn->exec("LISTEN stock_relay_catalog_preview");  // catalog_runner.hpp: dry runs
                 if (failures > 0) {
                     log::info("listener: reconnected to PostgreSQL; waking workers to drain");
                     wake.notify();
@@ -147,6 +149,8 @@ int run_daemon(const DaemonOptions& options) {
     });
     std::thread listener([&] { listen_loop(options.worker.dsn, wake, stop); });
     std::thread reconciler([&] { ReconcileRunner(reconcile_options(options), wake).run(stop); });
+    // Catalogue rows and dry runs (catalog_runner.hpp), on their own thread and connection.
+    std::thread catalog_thread([&] { CatalogRunner(catalog_options(options.worker, options.channel), wake).run(stop); });
     // Orders in: the poller on its own thread and connection; the webhook
     // listener only when asked for (a bind failure stops the daemon: the
     // operator asked for a listener and the shops would get nothing).
@@ -260,6 +264,7 @@ int run_daemon(const DaemonOptions& options) {
     for (auto& [id, r] : workers) stop_worker(r);
     listener.join();
     reconciler.join();
+    catalog_thread.join();
     heartbeat_thread.join();
     heartbeat.finish();  // after the workers: stopped_at means every batch in hand was acked
     if (ops) ops->stop();
