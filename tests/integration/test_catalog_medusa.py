@@ -200,6 +200,27 @@ def test_a_stock_row_waits_for_the_product_row_that_creates_its_sku(shop, sideca
     assert srv.levels(sku) == {loc: 6}
 
 
+def test_a_price_row_waits_for_its_product_row(shop, sidecar, db):
+    srv, n = shop.srv, shop.n
+    doc = catalog.document(6000 + n, f"Priced later {n}", [(n, f"C{n}-P", ["Red"], "3.00")])
+    catalog.enqueue(db.conn, "product", shop.cid, [doc])
+    db.query("UPDATE stock_relay_outbox SET next_attempt_at = next_attempt_at + interval '1 hour'")  # backing off
+    catalog.enqueue(db.conn, "price", shop.cid, [catalog.prices(doc, {f"C{n}-P": "4.25"})])
+    s = stats(sidecar.drain_once())
+    assert (s["rows"], s["done"], s["failed"], s["retried"]) == (1, 0, 0, 1), s
+    price = row_of(db, doc["template_id"], "price")
+    assert price["state"] == "pending" and "waiting for this product's catalogue row" in price["last_error"]
+    assert price["attempts"] == 0
+
+    db.query("UPDATE stock_relay_outbox SET next_attempt_at = now() AT TIME ZONE 'UTC' WHERE kind = 'product'")
+    time.sleep(1.2)
+    s = stats(sidecar.drain_once())
+    assert (s["done"], s["failed"]) == (2, 0), s
+    [pid] = products_with_sku(srv, f"C{n}-P")
+    [v] = product(srv, pid)["variants"]
+    assert [x["amount"] for x in v["prices"]] == [4.25]
+
+
 def test_a_dry_run_is_answered_and_changes_nothing(shop, sidecar, db):
     srv, n = shop.srv, shop.n
     doc = tshirt(n)
