@@ -221,6 +221,24 @@ def test_a_price_row_waits_for_its_product_row(shop, sidecar, db):
     assert [x["amount"] for x in v["prices"]] == [4.25]
 
 
+def test_a_catalogue_row_does_not_hide_a_duplicate_sku_between_stock_products(shop, sidecar, db):
+    """Catalogue rows key product_id by template id: product 5's document must not count as
+    product 5's current SKU when product 6 takes the SKU product 5 still publishes."""
+    srv, n = shop.srv, shop.n
+    sku = f"C{n}-DUP"
+    srv.create_product(f"Dup {n}", [sku])
+    loc = srv.create_stock_location(f"WH dup {n}")
+    outbox.update_channel(db.conn, shop.cid, catalog_enabled=False)
+    outbox.enqueue(db.dsn, [(shop.cid, 5, sku, loc, 1)])
+    sidecar.drain_once()
+    catalog.enqueue(db.conn, "product", shop.cid, [catalog.document(5, f"Template five {n}", [(50, f"C{n}-T5", ["Red"], "1")])])
+    outbox.enqueue(db.dsn, [(shop.cid, 6, sku, loc, 2)])
+    sidecar.drain_once()
+    six = [r for r in outbox.rows(db.conn) if r["kind"] == "stock" and r["product_id"] == 6][0]
+    assert six["state"] == "failed" and six["error_code"] == "duplicate_sku", six
+    assert srv.levels(sku) == {loc: 1}
+
+
 def test_a_dry_run_is_answered_and_changes_nothing(shop, sidecar, db):
     srv, n = shop.srv, shop.n
     doc = tshirt(n)
