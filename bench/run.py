@@ -25,6 +25,9 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
   oversell   cross-channel oversell window through real Odoo with its cron
              thread (ODOO_SRC): order placed in shop A -> shop B lowered,
              webhooks and polling, p50/p99 (bench/oversell.py)
+  catalog    catalogue publishing into a real Medusa 2.21: products/s, API calls
+             per product for a first publish, an unchanged re-run and a price
+             update (bench/catalog_medusa_fig.py; --catalog-products 10000)
 
 Every figure is the median of several runs (--runs, default 3); ratios are
 computed within one run. Everything started here listens on 127.0.0.1 and is
@@ -460,6 +463,8 @@ FIGURES["oversell"] = lambda env, a: __import__("oversell_fig").fig(a, row)  # b
 FIGURES["woo-real"] = lambda env, a: __import__("woo_real_fig").fig(env, a, row, timed_drain)
 # bench/multidb_fig.py: one daemon, 20 databases x 1 channel, rows flowing in all (issue 15)
 FIGURES["multidb"] = lambda env, a: __import__("multidb_fig").fig(env, a, row)
+# bench/catalog_medusa_fig.py: catalogue publishing into a real Medusa (issue #16)
+FIGURES["catalog"] = lambda env, a: __import__("catalog_medusa_fig").fig(env, a, row)
 
 
 def machine():
@@ -487,6 +492,8 @@ def main():
     p.add_argument("--runs", type=int, default=None, help="runs per figure (default 3, --quick 1)")
     p.add_argument("--baseline-stockrelayd", default="",
                    help="woo-real: stockrelayd to compare with (else env STOCKRELAY_BASELINE_STOCKRELAYD)")
+    p.add_argument("--catalog-products", type=int, default=None,
+                   help="catalog: products published (default 300, --quick 40; e.g. 10000)")
     p.add_argument("--json", default=str(WORK / "results.json"), help="where to write the results")
     a = p.parse_args()
     q = a.quick
@@ -507,6 +514,7 @@ def main():
     a.woo_real_batches = [50, 100]
     a.multidb_rows = 200 if q else 1000
     a.multidb_idle_seconds = 5 if q else 10
+    a.catalog_products = a.catalog_products or (40 if q else 300)
     only = [f for f in a.only.split(",") if f] or list(FIGURES)
     for f in only:
         if f not in FIGURES:

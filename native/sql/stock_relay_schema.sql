@@ -1076,6 +1076,50 @@ DROP TRIGGER IF EXISTS stock_relay_catalog_preview_notify ON stock_relay_catalog
 CREATE TRIGGER stock_relay_catalog_preview_notify
     AFTER INSERT ON stock_relay_catalog_preview
     FOR EACH STATEMENT EXECUTE FUNCTION stock_relay_catalog_preview_notify();
+-- Retry of failed catalogue rows (stock_relay_retry_failed is stock-only: a
+-- catalogue row has no quantity to re-enqueue, its document is the value).
+-- Same rules: the newest failed row per key is re-queued with its stored
+-- document (trigger 'manual_retry'), every picked failed row is closed as
+-- superseded; an older failed row whose key has a newer row is only closed.
+-- Odoo's own Retry recomputes the document instead; this is for
+-- `stockrelayd retry` and the daemon.
+CREATE OR REPLACE FUNCTION stock_relay_retry_failed_documents(
+    p_channel_id  integer   DEFAULT NULL,
+    p_row_id      bigint    DEFAULT NULL,
+    p_error_codes varchar[] DEFAULT NULL,
+    OUT requeued  integer,
+    OUT closed    integer
+) LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[]; k varchar; ch integer[]; tp integer[]; ex varchar[]; pl jsonb[];
+BEGIN
+    SELECT coalesce(array_agg(f.id), '{}') INTO ids
+      FROM (SELECT f.id FROM stock_relay_outbox f
+             WHERE f.state = 'failed' AND f.kind IN ('product', 'price') AND f.payload IS NOT NULL
+               AND (p_channel_id IS NULL OR f.channel_id = p_channel_id)
+               AND (p_row_id IS NULL OR f.id = p_row_id)
+               AND (p_error_codes IS NULL OR f.error_code = ANY (p_error_codes))
+               FOR UPDATE SKIP LOCKED) f;  -- a locked failed row is being closed by its holder
+    UPDATE stock_relay_outbox SET state = 'superseded', updated_at = (now() AT TIME ZONE 'UTC')
+     WHERE id = ANY (ids);
+    closed := cardinality(ids);
+    requeued := 0;
+    FOREACH k IN ARRAY ARRAY['product', 'price'] LOOP
+        SELECT coalesce(array_agg(l.channel_id), '{}'), coalesce(array_agg(l.product_id), '{}'),
+               coalesce(array_agg(l.sku), '{}'), coalesce(array_agg(l.payload), '{}')
+          INTO ch, tp, ex, pl
+          FROM (SELECT DISTINCT ON (o.channel_id, o.product_id) o.*
+                  FROM stock_relay_outbox o
+                 WHERE o.id = ANY (ids) AND o.kind = k
+                 ORDER BY o.channel_id, o.product_id, o.version DESC) l
+         WHERE NOT EXISTS (SELECT 1 FROM stock_relay_outbox n
+                            WHERE n.channel_id = l.channel_id AND n.kind = l.kind AND n.product_id = l.product_id
+                              AND n.version > l.version AND n.state <> 'superseded');
+        IF cardinality(ch) > 0 THEN
+            requeued := requeued + stock_relay_enqueue_documents(k, ch, tp, ex, pl, 'manual_retry');
+        END IF;
+    END LOOP;
+END $$;
 -- ---- end v5 [catalogue] ----------------------------------------------------
 
 INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 5)

@@ -19,6 +19,8 @@
 #include "exit_codes.hpp"
 #include "logging.hpp"
 #include "queries.hpp"
+#include "catalog_cli.hpp"
+#include "catalog_queries.hpp"
 #include "reconcile_cli.hpp"
 #include "schema_check.hpp"
 #include "stockrelay/log.hpp"
@@ -200,6 +202,7 @@ int cmd_drain(const Globals& g) {
     auto conn = connect(g);
     const auto opts = worker_options(g);
     const auto due_before = queries::db_now(*conn);
+    drain_catalog(*conn, opts, g.channel, due_before);  // products before the stock that may wait for them
     const auto rows = queries::load_channels(*conn, true, g.channel);
     Wakeup wake;
     BatchStats total;
@@ -242,7 +245,10 @@ int cmd_drain(const Globals& g) {
 
 int cmd_retry(const Globals& g, std::optional<std::int64_t> row) {
     auto conn = connect(g);
-    const auto r = queries::retry_failed(*conn, g.channel, row);
+    auto r = queries::retry_failed(*conn, g.channel, row);
+    const auto docs = catalog_queries::retry_failed_documents(*conn, g.channel, row);  // catalogue rows (v5)
+    r.requeued += docs.requeued;
+    r.closed += docs.closed;
     std::cout << fmt::format("re-queued {} row(s); closed {} failed row(s)\n", r.requeued, r.closed);
     return exit_ok;
 }
@@ -474,6 +480,9 @@ int cli_main(int argc, char** argv) {
     reconcile->add_option("--wait", wait, "wait up to this many seconds for the run and print its figures")
         ->check(CLI::Range(0.0, 86400.0));
 
+    CatalogCli catalog_args;
+    auto* catalog = add_catalog_command(app, catalog_args);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -501,6 +510,10 @@ int cli_main(int argc, char** argv) {
                                     : cmd_status(g, json);
         if (*init) return cmd_init_schema(one_database(g));
         if (*retry) return cmd_retry(one_database(g), row);
+        if (*catalog) {
+            const Globals one = one_database(g);
+            return cmd_catalog(*connect(one), worker_options(one), g.channel, catalog_args);
+        }
         if (*reconcile) return cmd_reconcile(*connect(one_database(g)), reconcile_channel, heal, wait);
         return exit_usage;
     } catch (const UsageError& e) {

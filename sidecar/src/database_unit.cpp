@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "catalog_runner.hpp"
 #include "database_scope.hpp"
 #include "heartbeat.hpp"
 #include "liveness.hpp"
@@ -39,6 +40,7 @@ void listen_loop(const std::string& dsn, Wakeup& wake, const std::atomic<bool>& 
                 conn = std::make_unique<pg::Connection>(dsn);
                 conn->exec("LISTEN stock_relay");
                 conn->exec("LISTEN stock_relay_reconcile");
+                conn->exec("LISTEN stock_relay_catalog_preview");  // catalog_runner.hpp: dry runs
                 if (failures > 0) {
                     log::info("listener: reconnected to PostgreSQL; waking workers to drain");
                     wake.notify();
@@ -107,7 +109,7 @@ struct DatabaseUnit::Parts {
     std::atomic<bool> stop{false};
     std::unique_ptr<OrderPoller> poller;
     std::unique_ptr<Heartbeat> heartbeat;
-    std::thread listener, reconciler, orders, beat;
+    std::thread listener, reconciler, catalog, orders, beat;
 };
 
 DatabaseUnit::DatabaseUnit(UnitOptions options) : options_(std::move(options)) {}
@@ -137,6 +139,10 @@ void DatabaseUnit::start_parts() {
     const auto& dsn = options_.worker.dsn;
     p.listener = unit_thread(options_.name, [this, &p] { listen_loop(options_.worker.dsn, wake_, p.stop); });
     p.reconciler = unit_thread(options_.name, [this, &p] { ReconcileRunner(reconcile_options(options_), wake_).run(p.stop); });
+    // Catalogue rows and dry runs (catalog_runner.hpp), on their own thread and connection.
+    p.catalog = unit_thread(options_.name, [this, &p] {
+        CatalogRunner(catalog_options(options_.worker, options_.channel), wake_).run(p.stop);
+    });
     // Orders in: the poller on its own thread and connection.
     p.poller = std::make_unique<OrderPoller>(dsn, options_.channel, p.stop);
     p.orders = unit_thread(options_.name, [&p] { p.poller->run(); });
@@ -149,7 +155,7 @@ void DatabaseUnit::stop_parts() {
     auto& p = *parts_;
     p.stop = true;
     wake_.notify();
-    for (auto* t : {&p.orders, &p.listener, &p.reconciler, &p.beat})
+    for (auto* t : {&p.orders, &p.listener, &p.reconciler, &p.catalog, &p.beat})
         if (t->joinable()) t->join();
     p.heartbeat->finish();  // after the workers: stopped_at means every batch in hand was acked
     parts_.reset();

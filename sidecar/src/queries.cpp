@@ -203,7 +203,9 @@ std::map<std::int64_t, std::string> current_skus(pg::Connection& conn, std::int6
     if (products.empty()) return out;
     auto r = conn.exec(
         "SELECT DISTINCT ON (product_id) product_id, sku FROM stock_relay_outbox "
-        " WHERE channel_id = $1::integer AND product_id = ANY($2::integer[]) ORDER BY product_id, id DESC",
+        // kind: catalogue rows key product_id by template id and carry no SKU in `sku` (v5)
+        " WHERE channel_id = $1::integer AND kind = 'stock' AND product_id = ANY($2::integer[]) "
+        " ORDER BY product_id, id DESC",
         pg::Params().add(channel_id).add(pg::int_array(products)));
     for (int i = 0; i < r.rows(); ++i) out.emplace(r.i64(i, 0), r.str(i, 1));
     return out;

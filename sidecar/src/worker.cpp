@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "catalog_wait.hpp"
 #include "liveness.hpp"
 #include "logging.hpp"
 #include "metrics.hpp"
@@ -375,6 +376,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     for (const auto& r : rows)
         if (r.attempts >= config_.max_attempts) spent.push_back(r.id);
     auto plan = decide_acks(rows, prepared, report, queries::row_ages(*conn, spent));
+    wait_for_catalog(*conn, config_.id, rows, plan.acks);  // catalog_wait.hpp
     const auto verdict = judge_channel(report, plan);
     stats.blocked = health_.blocked();
     const auto ack_started = steady_clock::now();

@@ -213,3 +213,38 @@ def test_v4_database_upgrades_to_v5_with_the_sellable_policy(v1_db):
         cur.execute("SELECT stock_relay_sellable(10, 2, 3, NULL), stock_relay_sellable(500, 0, 0, 100),"
                     " stock_relay_kit_sellable(ARRAY[10, 9]::float8[], ARRAY[0, 0]::float8[], ARRAY[4, 2]::float8[])")
         assert cur.fetchone() == (5, 100, 2)
+
+
+@pytest.mark.parametrize("v1_db", [V4_SQL], indirect=True)
+def test_v4_database_gains_the_retry_of_failed_catalogue_rows(v1_db):
+    """[catalogue] stock_relay_retry_failed_documents: the newest failed document of a key is
+    re-queued with its stored payload (trigger manual_retry), older failures are closed, a key with
+    a newer row is only closed, and stock rows are left to stock_relay_retry_failed."""
+    dsn, connect, upgrade = v1_db
+    with connect() as conn, conn.cursor() as cur:
+        channel = _channel(cur)
+    upgrade()
+    with connect() as conn, conn.cursor() as cur:
+        def doc(template, name):
+            cur.execute("SELECT stock_relay_enqueue_documents('product', ARRAY[%s], ARRAY[%s], ARRAY['x'],"
+                        " ARRAY[%s::jsonb])", [channel, template, '{"format": 1, "name": "%s"}' % name])
+        doc(1, "old")
+        cur.execute("UPDATE stock_relay_outbox SET state = 'failed', error_code = 'rejected'")
+        doc(2, "two")
+        cur.execute("UPDATE stock_relay_outbox SET state = 'failed', error_code = 'transient' WHERE product_id = 2")
+        doc(3, "three failed")
+        cur.execute("UPDATE stock_relay_outbox SET state = 'failed' WHERE product_id = 3")
+        doc(3, "three newer")  # supersedes the failed row already: nothing to retry for template 3
+        cur.execute("INSERT INTO stock_relay_outbox (channel_id, product_id, sku, quantity, state) "
+                    "VALUES (%s, 9, 'S', 1, 'failed')", [channel])
+        cur.execute("SELECT requeued, closed FROM stock_relay_retry_failed_documents(%s, NULL, ARRAY['rejected'])",
+                    [channel])
+        assert cur.fetchone() == (1, 1)
+        cur.execute("SELECT product_id, payload->>'name', state, trigger FROM stock_relay_outbox "
+                    "WHERE kind = 'product' AND state <> 'superseded' ORDER BY product_id")
+        assert cur.fetchall() == [(1, "old", "pending", "manual_retry"), (2, "two", "failed", "catalog"),
+                                  (3, "three newer", "pending", "catalog")]
+        cur.execute("SELECT requeued, closed FROM stock_relay_retry_failed_documents()")
+        assert cur.fetchone() == (1, 1)
+        cur.execute("SELECT state FROM stock_relay_outbox WHERE kind = 'stock'")
+        assert cur.fetchall() == [("failed",)]

@@ -1,0 +1,87 @@
+// Publishing catalogue documents into one shop. One implementation per shop
+// type, built on the channel's raw authenticated calls (Channel::rest_call,
+// Channel::graphql_call), so the Channel interface stays the stock relay's.
+// Medusa is the first; Shopify (productSet) and WooCommerce (variable
+// products through the batch endpoints) plug in through make_publisher.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "stockrelay/catalog/document.hpp"
+#include "stockrelay/channels/channel.hpp"
+#include "stockrelay/error.hpp"
+
+namespace stockrelay::catalog {
+
+// One row of stock_relay_catalog_map.
+struct MapEntry {
+    std::string external_id;
+    std::string object;  // product | variant
+    std::int64_t template_id = 0;
+    std::optional<std::int64_t> product_id;  // variants: the Odoo product.product id
+    std::string remote_id;
+    std::string parent_remote_id;  // variants: the shop product's id
+    std::string handle;
+    std::string document_hash;     // products: the last document published
+    bool adopted = false;
+};
+
+// The channel's map rows of one template.
+struct Mapping {
+    std::vector<MapEntry> entries;
+    const MapEntry* product() const;
+    const MapEntry* variant(const std::string& external_id) const;
+};
+
+struct PublishOutcome {
+    std::optional<Error> error;           // nullopt: the shop has the document
+    std::vector<MapEntry> map;            // rows to upsert (whole template: product and every variant)
+    std::vector<std::string> unmap;       // external ids whose shop objects are gone
+    bool adopted = false;                 // matched to a product made by hand in the shop
+    bool unchanged = false;               // nothing was sent (same hash, mapping present)
+    std::string action;                   // created | updated | unchanged | archived | prices
+    int http_calls = 0;
+    int http_status = 0;
+    std::string request_excerpt;          // redacted by the channel
+    std::string response_excerpt;
+};
+
+// One entry of a dry run's result (contract: stock_relay_catalog_preview.result).
+struct PreviewEntry {
+    std::string status;  // created | updated | unchanged | conflicts
+    std::string external_id;
+    std::string name;
+    nlohmann::json fields = nlohmann::json::object();  // updated: {"<field>": {"shop": .., "odoo": ..}}
+    std::string code;     // conflicts: an ErrorCode name
+    std::string message;  // conflicts
+};
+
+class Publisher {
+public:
+    virtual ~Publisher() = default;
+    // Creates, updates (only what changed), adopts or archives the product.
+    // Never throws; shop errors come back in the outcome.
+    virtual PublishOutcome publish(const Document& doc, const Mapping& mapping) = 0;
+    // Sets the variants' prices in the document's currency (the template must be mapped).
+    virtual PublishOutcome publish_prices(const PriceDocument& prices, const Mapping& mapping) = 0;
+    // Reads the shop and says what publish() would change; changes nothing.
+    virtual PreviewEntry preview(const Document& doc, const Mapping& mapping) = 0;
+    // HTTP calls made since construction (figures, tests).
+    virtual int http_calls() const = 0;
+};
+
+// The publisher of `channel` (which it borrows: it must outlive the publisher).
+// ErrorCode::config for a shop type without catalogue support yet.
+Result<std::unique_ptr<Publisher>> make_publisher(channels::Channel& channel, const channels::Config& config);
+
+// The contract's result object from preview entries:
+// {"created": [...], "updated": [...], "unchanged": [...], "conflicts": [...]}.
+nlohmann::json preview_result(const std::vector<PreviewEntry>& entries);
+
+}  // namespace stockrelay::catalog
