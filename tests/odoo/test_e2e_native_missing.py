@@ -103,6 +103,9 @@ def test_odoo_starts_captures_and_says_what_is_wrong(odoo_native):
     with pytest.raises(RpcError) as upgrade:  # the contract comes from the module: no upgrade without it
         odoo.x("ir.module.module", "button_immediate_upgrade", module)
     assert upgrade.value.name == "odoo.exceptions.UserError", upgrade.value
-    assert 'Unable to upgrade module "stock_relay"' in upgrade.value.message
+    # Refused by Odoo's external-dependency check, or (when the module's dist-info is still on the path, as
+    # in a build tree: Odoo then trusts the metadata) by the addon's own contract step: both name the module.
+    assert ('Unable to upgrade module "stock_relay"' in upgrade.value.message
+            or "`import stockrelay_native` failed" in upgrade.value.message), upgrade.value.message
     assert "stockrelay_native" in upgrade.value.message
     assert odoo.x("ir.module.module", "read", module, ["state"])[0]["state"] == "installed"
