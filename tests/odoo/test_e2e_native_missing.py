@@ -81,8 +81,8 @@ def test_odoo_starts_captures_and_says_what_is_wrong(odoo_native):
     assert outbox(channel, product) == [(sku, 6, "picking")], "the validated picking is captured with its sellable"
 
     problem = odoo.x("stock.relay.channel", "read", [channel], ["native_problem"])[0]["native_problem"]
-    cards = odoo.x("stock.relay.channel", "web_search_read", [("id", "=", channel)],
-                   {"native_problem": {}, "dashboard_state": {}})["records"]
+    cards = odoo.x("stock.relay.channel", "web_search_read", domain=[("id", "=", channel)],
+                   specification={"native_problem": {}, "dashboard_state": {}})["records"]
     if how == "present":
         assert problem is False and cards[0]["native_problem"] is False
         return
@@ -93,7 +93,7 @@ def test_odoo_starts_captures_and_says_what_is_wrong(odoo_native):
     ids = {kind: odoo.x("ir.model.data", "check_object_reference", "stock_relay", xmlid)[1]
            for kind, xmlid in (("kanban", "stock_relay_channel_view_dashboard"),
                                ("form", "stock_relay_channel_view_form"))}
-    views = odoo.x("stock.relay.channel", "get_views", [[ids["kanban"], "kanban"], [ids["form"], "form"]])["views"]
+    views = odoo.x("stock.relay.channel", "get_views", views=[[ids["kanban"], "kanban"], [ids["form"], "form"]])["views"]
     assert "o_stock_relay_native_problem" in views["kanban"]["arch"]
     assert "o_stock_relay_native_problem" in views["form"]["arch"]
     with pytest.raises(RpcError) as refused:  # talking to the shop needs the module: said, not crashed

@@ -91,13 +91,14 @@ class TestCatalogScope(CatalogCase):
         self.channel.write({"publish_scope": "category", "publish_category_id": self.category.id})
         self.publish()
         self.clear_outbox()
+        outside = self.other.product_tmpl_id.categ_id  # its own category (Odoo 19 has no product_category_all)
         self.other.product_tmpl_id.categ_id = self.category
         rows = self.publish_catalog()
         self.assertEqual([(r["template_id"], r["payload"]["active"]) for r in rows],
                          [(self.other.product_tmpl_id.id, True)])
         self.assertEqual(self.stock_skus(), {"SR-OTHER"})
         self.clear_outbox()
-        self.other.product_tmpl_id.categ_id = self.env.ref("product.product_category_all")
+        self.other.product_tmpl_id.categ_id = outside
         rows = self.publish_catalog()
         self.assertEqual([(r["template_id"], r["payload"]["active"]) for r in rows],
                          [(self.other.product_tmpl_id.id, False)])
