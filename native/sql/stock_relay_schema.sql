@@ -1,4 +1,4 @@
--- stockrelay outbox contract, schema version 5.
+-- stockrelay outbox contract, schema version 6.
 --
 -- The one definition of the interface between the Odoo addon (which writes
 -- outbox rows inside the user's transaction) and stockrelayd (which drains
@@ -427,10 +427,8 @@ CREATE TRIGGER stock_relay_channel_credentials_follow_url
 -- 'location' (a stock.location's parent, usage or active flag), 'bom' (a kit's
 -- bill of materials). The CHECK is dropped and re-created so a v1 database
 -- upgrades in place.
-ALTER TABLE stock_relay_outbox DROP CONSTRAINT IF EXISTS stock_relay_outbox_trigger_check;
-ALTER TABLE stock_relay_outbox ADD CONSTRAINT stock_relay_outbox_trigger_check
-    CHECK (trigger IN ('quant', 'picking', 'full_sync', 'manual_retry', 'manual',
-                       'channel', 'mapping', 'product', 'archive', 'location', 'bom'));
+-- (The CHECK itself is re-created once, with every trigger, in v5 [catalogue]:
+-- re-creating a shorter list here would fail on a database holding newer rows.)
 
 -- What an archived product publishes on this channel: 'zero' (default: its
 -- shop items drop to 0, the shop stops selling it) or 'leave' (nothing is
@@ -540,11 +538,8 @@ END $$;
 -- ---- v3 [reconcile] (issue 11) ---------------------------------------------
 -- Healing pushes carry trigger 'reconcile' (a bulk priority, see
 -- stock_relay_trigger_priority).
-ALTER TABLE stock_relay_outbox DROP CONSTRAINT IF EXISTS stock_relay_outbox_trigger_check;
-ALTER TABLE stock_relay_outbox ADD CONSTRAINT stock_relay_outbox_trigger_check
-    CHECK (trigger IN ('quant', 'picking', 'full_sync', 'manual_retry', 'manual',
-                       'channel', 'mapping', 'product', 'archive', 'location', 'bom',
-                       'reconcile'));
+-- (The CHECK itself is re-created once, with every trigger, in v5 [catalogue]:
+-- re-creating a shorter list here would fail on a database holding newer rows.)
 
 -- Heal drift automatically after each reconcile of this channel (Odoo reads it).
 ALTER TABLE stock_relay_channel ADD COLUMN IF NOT EXISTS reconcile_auto_heal boolean NOT NULL DEFAULT false;
@@ -1122,5 +1117,20 @@ BEGIN
 END $$;
 -- ---- end v5 [catalogue] ----------------------------------------------------
 
-INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 5)
+-- ---- v6 [catalogue-ops] (issue #16) ---------------------------------------
+-- Reserved: what running the catalogue for real needs: automatic retry of
+-- transient catalogue failures, catalogue figures for the dashboard.
+-- ---- end v6 [catalogue-ops] ------------------------------------------------
+
+-- ---- v6 [drain] (issue #17) ------------------------------------------------
+-- Reserved: the drain's fast path (one-round-trip ack + claim, lean acks) and
+-- several batches in flight per channel on disjoint keys.
+-- ---- end v6 [drain] --------------------------------------------------------
+
+-- ---- v6 [commit-clock] (issue #17) -----------------------------------------
+-- Reserved: a capture clock that keeps invariant 3 while two Odoo
+-- transactions conflict only when both enqueue the same key.
+-- ---- end v6 [commit-clock] -------------------------------------------------
+
+INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 6)
 ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version;

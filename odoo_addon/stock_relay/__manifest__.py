@@ -1,7 +1,7 @@
 {
     "name": "Stock Relay",
     "summary": "Relay Odoo's sellable stock to Shopify, WooCommerce and Medusa through a transactional outbox",
-    "version": "5.0.0",
+    "version": "6.0.0",
     "category": "Inventory/Inventory",
     "license": "LGPL-3",
     "author": "stockrelay",

@@ -1,4 +1,4 @@
-"""Each released contract upgrades in place to the current one (v1 -> v2 below; v2 -> v3, v3 -> v4 and v4 -> v5 at the end) (`stockrelayd init-schema`, or the
+"""Each released contract upgrades in place to the current one (v1 -> v2 below; v2 -> v3, v3 -> v4, v4 -> v5 and v5 -> v6 at the end) (`stockrelayd init-schema`, or the
 addon's module upgrade, apply the same idempotent SQL): rows survive, v1
 failures that a newer row made moot are closed, queued resync rows become
 bulk, and the v2 rules hold for the rows already there. Applying it twice
@@ -21,7 +21,8 @@ V1_SQL = SQL_DIR / "stock_relay_schema_v1.sql"
 V2_SQL = SQL_DIR / "stock_relay_schema_v2.sql"
 V3_SQL = SQL_DIR / "stock_relay_schema_v3.sql"
 V4_SQL = SQL_DIR / "stock_relay_schema_v4.sql"
-CURRENT = 5
+V5_SQL = SQL_DIR / "stock_relay_schema_v5.sql"
+CURRENT = 6
 
 
 @pytest.fixture(params=[V1_SQL])
@@ -248,3 +249,26 @@ def test_v4_database_gains_the_retry_of_failed_catalogue_rows(v1_db):
         assert cur.fetchone() == (1, 1)
         cur.execute("SELECT state FROM stock_relay_outbox WHERE kind = 'stock'")
         assert cur.fetchall() == [("failed",)]
+
+
+@pytest.mark.parametrize("v1_db", [V5_SQL], indirect=True)
+def test_v5_database_upgrades_to_v6_and_keeps_its_rows_and_documents(v1_db):
+    """v6 upgrades a v5 database in place: queued stock rows, catalogue documents with their
+    payload, the shop-id map and the channel's publication scope survive."""
+    dsn, connect, upgrade = v1_db
+    with connect() as conn, conn.cursor() as cur:
+        channel = _channel(cur)
+        cur.execute("UPDATE stock_relay_channel SET catalog_enabled = true, publish_scope = 'flagged'")
+        cur.execute("SELECT stock_relay_enqueue(ARRAY[%s], ARRAY[1], ARRAY['A'], ARRAY[''], ARRAY[3])", [channel])
+        cur.execute("SELECT stock_relay_enqueue_documents('product', ARRAY[%s], ARRAY[42], ARRAY['x.t42'],"
+                    " ARRAY['{\"format\": 1, \"name\": \"Shirt\"}'::jsonb])", [channel])
+        cur.execute("INSERT INTO stock_relay_catalog_map (channel_id, external_id, object, template_id, remote_id)"
+                    " VALUES (%s, 'x.t42', 'product', 42, 'prod_1')", [channel])
+    upgrade()
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT kind, sku, quantity, payload->>'name', state FROM stock_relay_outbox ORDER BY id")
+        assert cur.fetchall() == [("stock", "A", 3, None, "pending"), ("product", "x.t42", 0, "Shirt", "pending")]
+        cur.execute("SELECT catalog_enabled, publish_scope FROM stock_relay_channel")
+        assert cur.fetchall() == [(True, "flagged")]
+        cur.execute("SELECT external_id, remote_id FROM stock_relay_catalog_map")
+        assert cur.fetchall() == [("x.t42", "prod_1")]

@@ -5,7 +5,7 @@
 
 namespace stockrelay::schema {
 
-inline constexpr int kVersion = 5;
+inline constexpr int kVersion = 6;
 // The full DDL; idempotent, safe to apply repeatedly.
 std::string_view sql() noexcept;
 
