@@ -20,7 +20,7 @@ _logger = logging.getLogger(__name__)
 MODULE = "stockrelay_native"
 # The contract version this addon's models speak (native/sql/stock_relay_schema.sql);
 # a native module built for another one would apply or expect another schema.
-CONTRACT_VERSION = 5
+CONTRACT_VERSION = 6
 
 _loaded = None  # (module or None, problem text or None), set once per process
 
