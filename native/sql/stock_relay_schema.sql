@@ -1123,9 +1123,13 @@ END $$;
 -- ---- end v6 [catalogue-ops] ------------------------------------------------
 
 -- ---- v6 [drain] (issue #17) ------------------------------------------------
--- Reserved: the drain's fast path (one-round-trip ack + claim, lean acks) and
--- several batches in flight per channel on disjoint keys.
+-- Reserved: the drain's fast path (one-round-trip ack + claim, lean acks).
 -- ---- end v6 [drain] --------------------------------------------------------
+
+-- ---- v6 [in-flight] (issue #17) --------------------------------------------
+-- Reserved: several batches in flight per channel on disjoint keys (the
+-- channel's setting).
+-- ---- end v6 [in-flight] ----------------------------------------------------
 
 -- ---- v6 [commit-clock] (issue #17) -----------------------------------------
 -- Reserved: a capture clock that keeps invariant 3 while two Odoo
