@@ -1877,6 +1877,12 @@ import orders as _orders  # noqa: E402
 
 _orders.install(api_cls=Api, ctx_cls=Ctx, shop_cls=Shop, handler_cls=Handler, wperror=WPError, wp_json=wp_json)
 
+# Catalogue fields (attributes, meta_data, images) and settings: catalog.py, beside this file.
+import catalog as _catalog  # noqa: E402
+
+_catalog.install(api_cls=Api, ctx_cls=Ctx, shop_cls=Shop, renderer_cls=Renderer, handler_cls=Handler,
+                 wperror=WPError)
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
