@@ -24,7 +24,8 @@ REAL_WOO = real_woo_url()
 KEY = real_woo_key() if REAL_WOO else {
     "consumer_key": "ck_" + "5c4d" * 10, "consumer_secret": "cs_" + "7e6f" * 10, "permissions": "read_write"}
 EXT = "_stockrelay_external_id"
-emulator_only = pytest.mark.skipif(bool(REAL_WOO), reason="emulator only: needs the request log / fault injection")
+def emulator_only(why):
+    return pytest.mark.skipif(bool(REAL_WOO), reason=f"emulator only: {why}")
 
 _seq = itertools.count(1)
 
@@ -93,7 +94,8 @@ def tee(shop, price_r="12.50", extra=None, active=True):
                             description="Soft cotton", currency=shop.currency, prefix=f"w{n}")
 
 
-# Both tiers: the emulator, and a real WooCommerce under scripts/woo-test.
+# Every test runs on both tiers (the emulator, and a real WooCommerce under scripts/woo-test)
+# unless marked emulator_only.
 def test_create_price_add_variation_stock_rerun_and_archive(shop, sidecar, db):
     woo, n = shop.woo, shop.n
     doc = tee(shop)
@@ -173,14 +175,14 @@ def test_a_hand_made_product_with_the_same_sku_is_adopted_not_duplicated(shop, s
     assert "adopted" in row_of(db, doc["template_id"])["last_error"]
 
 
-@emulator_only
 def test_bad_documents_fail_alone_with_specific_errors(shop, sidecar, db):
     woo, n = shop.woo, shop.n
     kw = dict(currency=shop.currency, prefix=f"w{n}")
     good = catalog.document(3000 + n, f"Good {n}", [(1, f"W{n}-OK", ["Red"], "5.00")], **kw)
     future = dict(catalog.document(3100 + n, f"Future {n}", [(2, f"W{n}-F", ["Red"], "5")], **kw), format=2)
     no_price = catalog.document(3200 + n, f"No price {n}", [(3, f"W{n}-NP", ["Red"], None)], **kw)
-    dollars = catalog.document(3300 + n, f"Dollars {n}", [(4, f"W{n}-USD", ["Red"], "5")], currency="USD",
+    foreign = "JPY" if shop.currency != "JPY" else "CHF"
+    dollars = catalog.document(3300 + n, f"Foreign {n}", [(4, f"W{n}-USD", ["Red"], "5")], currency=foreign,
                                prefix=f"w{n}")
     picture = dict(catalog.document(3400 + n, f"Picture {n}", [(5, f"W{n}-IMG", ["Red"], "5")], **kw),
                    images=[{"url": "https://images.example.invalid/tee.png"}])
@@ -190,7 +192,7 @@ def test_bad_documents_fail_alone_with_specific_errors(shop, sidecar, db):
     assert row_of(db, good["template_id"])["state"] == "done"
     expect = {future["template_id"]: "unknown document format 2",
               no_price["template_id"]: f"variant W{n}-NP has no price in {shop.currency}",
-              dollars["template_id"]: f"in USD, but the WooCommerce store sells in {shop.currency}",
+              dollars["template_id"]: f"in {foreign}, but the WooCommerce store sells in {shop.currency}",
               picture["template_id"]: "woocommerce_product_image_upload_error"}
     for template_id, words in expect.items():
         r = row_of(db, template_id)
@@ -199,7 +201,6 @@ def test_bad_documents_fail_alone_with_specific_errors(shop, sidecar, db):
     assert owners_of(woo, f"W{n}-OK") and not owners_of(woo, f"W{n}-IMG") and not owners_of(woo, f"W{n}-USD")
 
 
-@emulator_only
 def test_a_taken_sku_fails_its_variation_and_the_rest_of_the_batch_lands(shop, sidecar, db):
     woo, n = shop.woo, shop.n
     doc = tee(shop)
@@ -218,7 +219,7 @@ def test_a_taken_sku_fails_its_variation_and_the_rest_of_the_batch_lands(shop, s
     assert owners_of(woo, f"W{n}-TAKEN") == {other}
 
 
-@emulator_only
+@emulator_only("a 5xx on demand needs fault injection")
 def test_a_5xx_is_transient_and_the_row_is_retried(shop, sidecar, db):
     woo, n = shop.woo, shop.n
     woo.set_faults([{"path_contains": "/products/batch", "action": "status", "status": 503, "times": 1}])
@@ -231,7 +232,6 @@ def test_a_5xx_is_transient_and_the_row_is_retried(shop, sidecar, db):
     assert not owners_of(woo, f"W{n}-R")
 
 
-@emulator_only
 def test_a_stock_row_waits_for_the_product_row_that_creates_its_sku(shop, sidecar, db):
     woo, n = shop.woo, shop.n
     sku = f"W{n}-NEW"
@@ -253,7 +253,6 @@ def test_a_stock_row_waits_for_the_product_row_that_creates_its_sku(shop, sideca
     assert woo.stock(sku) == 6
 
 
-@emulator_only
 def test_a_dry_run_is_answered_and_changes_nothing(shop, sidecar, db):
     woo, n = shop.woo, shop.n
     doc = tee(shop)

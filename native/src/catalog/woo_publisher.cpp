@@ -189,13 +189,14 @@ private:
     // The product and its variations; a null product when WooCommerce has none with that id.
     Result<wc::ShopProduct> get_shop(const std::string& id, PublishOutcome& out) {
         wc::ShopProduct shop;
-        auto r = call("GET", "products/" + id, nullptr, out);
+        // context=edit: the raw fields (in "view" WooCommerce runs the description through wpautop).
+        auto r = call("GET", "products/" + id + "?context=edit", nullptr, out);
         if (!r && (r.error().code == ErrorCode::not_found || r.error().http_status == 404)) return shop;
         if (!r) return r.error();
         shop.product = *r;
         if (r->value("type", "") != "variable") return shop;
         for (int page = 1; page <= 50; ++page) {
-            auto v = call("GET", fmt::format("products/{}/variations?per_page=100&page={}", id, page), nullptr, out);
+            auto v = call("GET", fmt::format("products/{}/variations?context=edit&per_page=100&page={}", id, page), nullptr, out);
             if (!v) return v.error();
             if (!v->is_array()) return make_error(ErrorCode::transient, "WooCommerce listed variations as no list");
             for (auto& x : *v) shop.variations.push_back(std::move(x));

@@ -13,6 +13,10 @@ What a catalogue publisher needs beyond stock, as WooCommerce 7.9 does it
   whole item when it cannot (``woocommerce_product_image_upload_error``, 400:
   in a batch, that item alone). Here a src that is not http(s) or whose host
   ends in ``.invalid`` cannot be downloaded.
+- ``description`` of a product in the default ``view`` context goes through
+  ``wpautop`` (``"Soft"`` answers ``"<p>Soft</p>\n"``); ``context=edit`` answers
+  it raw (WC_REST_Products_V2_Controller::get_product_data; a publisher reading
+  "view" saw a description change that was not there on the real 7.9 site).
 - ``GET /wc/v3/settings/<group>/<id>``: ``woocommerce_currency`` (general, EUR
   unless set) and ``woocommerce_weight_unit`` (products, kg); test control
   ``POST /_control/settings {"woocommerce_currency": "USD"}``.
@@ -138,6 +142,9 @@ def install(*, api_cls, ctx_cls, shop_cls, renderer_cls, handler_cls, wperror):
             d["meta_data"] = json.loads(json.dumps(item.get("meta_data", [])))
             if item["type"] != "variation":
                 d["images"] = json.loads(json.dumps(item.get("images", [])))
+                if context != "edit" and d["description"]:  # view: wpautop(do_shortcode(...))
+                    paras = [x.strip() for x in re.split(r"\n\s*\n", d["description"]) if x.strip()]
+                    d["description"] = "".join(f"<p>{x}</p>\n" for x in paras)
             return d
         return render
 
