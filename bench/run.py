@@ -28,6 +28,9 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
   catalog    catalogue publishing into a real Medusa 2.21: products/s, API calls
              per product for a first publish, an unchanged re-run and a price
              update (bench/catalog_medusa_fig.py; --catalog-products 10000)
+  catalog-woo (also part of `catalog`) the same into the WooCommerce emulator (--catalog-products) and, with
+             STOCKRELAY_WOO_REAL, a real WooCommerce site (--woo-catalog-products,
+             default 50) (bench/catalog_woo_fig.py)
 
 Every figure is the median of several runs (--runs, default 3); ratios are
 computed within one run. Everything started here listens on 127.0.0.1 and is
@@ -464,7 +467,10 @@ FIGURES["woo-real"] = lambda env, a: __import__("woo_real_fig").fig(env, a, row,
 # bench/multidb_fig.py: one daemon, 20 databases x 1 channel, rows flowing in all (issue 15)
 FIGURES["multidb"] = lambda env, a: __import__("multidb_fig").fig(env, a, row)
 # bench/catalog_medusa_fig.py: catalogue publishing into a real Medusa (issue #16)
-FIGURES["catalog"] = lambda env, a: __import__("catalog_medusa_fig").fig(env, a, row)
+# bench/catalog_woo_fig.py: the same into WooCommerce (emulator; a real site with STOCKRELAY_WOO_REAL),
+# its lines printed after Medusa's
+FIGURES["catalog-woo"] = lambda env, a: __import__("catalog_woo_fig").fig(env, a, row)
+FIGURES["catalog"] = lambda env, a: (__import__("catalog_medusa_fig").fig(env, a, row), FIGURES["catalog-woo"](env, a))
 
 
 def machine():
@@ -494,6 +500,8 @@ def main():
                    help="woo-real: stockrelayd to compare with (else env STOCKRELAY_BASELINE_STOCKRELAYD)")
     p.add_argument("--catalog-products", type=int, default=None,
                    help="catalog: products published (default 300, --quick 40; e.g. 10000)")
+    p.add_argument("--woo-catalog-products", type=int, default=None,
+                   help="catalog-woo: products published into a real WooCommerce site (default 50, --quick 10)")
     p.add_argument("--json", default=str(WORK / "results.json"), help="where to write the results")
     a = p.parse_args()
     q = a.quick
@@ -515,6 +523,7 @@ def main():
     a.multidb_rows = 200 if q else 1000
     a.multidb_idle_seconds = 5 if q else 10
     a.catalog_products = a.catalog_products or (40 if q else 300)
+    a.woo_catalog_products = a.woo_catalog_products or (10 if q else 50)
     only = [f for f in a.only.split(",") if f] or list(FIGURES)
     for f in only:
         if f not in FIGURES:
