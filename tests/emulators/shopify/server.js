@@ -1094,6 +1094,8 @@ class Emulator {
 const orders = require('./orders');
 
 orders.install({ RESOLVERS, paginate, emulatorClass: Emulator });
+// The catalogue (products, productSet, prices) lives in its own module too.
+require('./catalog').install({ RESOLVERS, storeExtras });
 
 function rootFieldNames(op, fragments) {
   const out = [];
