@@ -28,6 +28,8 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
   catalog    catalogue publishing into a real Medusa 2.21: products/s, API calls
              per product for a first publish, an unchanged re-run and a price
              update (bench/catalog_medusa_fig.py; --catalog-products 10000)
+  catalog-shopify  the same into the Shopify emulator (standard shop's cost bucket)
+             (bench/catalog_shopify_fig.py; --catalog-shopify-products 10000)
 
 Every figure is the median of several runs (--runs, default 3); ratios are
 computed within one run. Everything started here listens on 127.0.0.1 and is
@@ -465,6 +467,8 @@ FIGURES["woo-real"] = lambda env, a: __import__("woo_real_fig").fig(env, a, row,
 FIGURES["multidb"] = lambda env, a: __import__("multidb_fig").fig(env, a, row)
 # bench/catalog_medusa_fig.py: catalogue publishing into a real Medusa (issue #16)
 FIGURES["catalog"] = lambda env, a: __import__("catalog_medusa_fig").fig(env, a, row)
+# bench/catalog_shopify_fig.py: the same into the Shopify emulator (issue #16)
+FIGURES["catalog-shopify"] = lambda env, a: __import__("catalog_shopify_fig").fig(env, a, row)
 
 
 def machine():
@@ -494,6 +498,8 @@ def main():
                    help="woo-real: stockrelayd to compare with (else env STOCKRELAY_BASELINE_STOCKRELAYD)")
     p.add_argument("--catalog-products", type=int, default=None,
                    help="catalog: products published (default 300, --quick 40; e.g. 10000)")
+    p.add_argument("--catalog-shopify-products", type=int, default=None,
+                   help="catalog-shopify: products published (default 100, --quick 30; e.g. 10000)")
     p.add_argument("--json", default=str(WORK / "results.json"), help="where to write the results")
     a = p.parse_args()
     q = a.quick
@@ -515,6 +521,7 @@ def main():
     a.multidb_rows = 200 if q else 1000
     a.multidb_idle_seconds = 5 if q else 10
     a.catalog_products = a.catalog_products or (40 if q else 300)
+    a.catalog_shopify_products = a.catalog_shopify_products or (30 if q else 100)
     only = [f for f in a.only.split(",") if f] or list(FIGURES)
     for f in only:
         if f not in FIGURES:
