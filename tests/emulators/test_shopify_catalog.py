@@ -109,3 +109,17 @@ def test_bulk_update_sets_prices_all_or_nothing(emu):
     errs = bad["data"]["productVariantsBulkUpdate"]["userErrors"]
     assert [(e["code"], e["field"]) for e in errs] == [("PRODUCT_VARIANT_DOES_NOT_EXIST", ["variants", "1", "id"])]
     assert [v["price"] for v in emu.control("POST", "product", {"id": pid})["product"]["variants"]] == ["14.90", "12.50"]
+
+
+def test_metafields_set_upserts_at_most_25_atomically(emu):
+    pid = run(emu, "2025-10", SET, {"input": tee()})["data"]["productSet"]["product"]["id"]
+    q = """mutation M($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { metafields { value }
+      userErrors { code field message } } }"""
+    mf = {"ownerId": pid, "namespace": "stockrelay", "key": "external_id", "type": "single_line_text_field"}
+    ok = run(emu, "2026-10", q, {"m": [dict(mf, value="odoo:new")]})["data"]["metafieldsSet"]
+    assert ok == {"metafields": [{"value": "odoo:new"}], "userErrors": []}
+    bad = run(emu, "2026-10", q, {"m": [dict(mf, value="x"), dict(mf, ownerId="gid://shopify/Product/9", value="y")]})
+    assert [e["field"] for e in bad["data"]["metafieldsSet"]["userErrors"]] == [["metafields", "1", "ownerId"]]
+    too_many = run(emu, "2026-10", q, {"m": [dict(mf, value=str(i)) for i in range(26)]})
+    assert too_many["data"]["metafieldsSet"]["userErrors"][0]["field"] == ["metafields"]
+    assert emu.control("POST", "product", {"id": pid})["product"]["metafields"]["stockrelay.external_id"]["value"] == "odoo:new"

@@ -119,6 +119,11 @@ def test_create_update_price_add_variant_rerun_and_archive(shop, sidecar, db):
 def test_a_hand_made_product_with_the_same_sku_is_adopted_not_duplicated(shop, sidecar, db):
     emu = shop.emu
     [hand] = emu.seed(products=[{"title": "Hand made", "variants": [{"sku": "S2-HAND"}]}])["created"]
+    other_app = [{"ownerId": owner, "namespace": "reviews", "key": "rating", "type": "single_line_text_field",
+                  "value": "4.5"} for owner in (hand["productId"], hand["variantId"])]
+    status, _h, body = emu.graphql("2025-10", "mutation M($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) "
+                                   "{ userErrors { message } } }", {"m": other_app})
+    assert status == 200 and body["data"]["metafieldsSet"]["userErrors"] == [], body
     doc = catalog.document(2, "Adopted tee", [(21, "S2-HAND", [], "20.00")], options=[])
     catalog.enqueue(db.conn, "product", shop.cid, [doc])
     s = stats(sidecar.drain_once())
@@ -127,6 +132,10 @@ def test_a_hand_made_product_with_the_same_sku_is_adopted_not_duplicated(shop, s
     assert p["id"] == hand["productId"] and len(emu.state()["items"]) == 1  # not duplicated
     assert p["variants"][0]["id"] == hand["variantId"] and p["variants"][0]["price"] == "20.00"
     assert p["title"] == "Adopted tee" and p["metafields"][NS]["value"] == doc["external_id"]
+    assert p["variants"][0]["metafields"][NS]["value"] == doc["variants"][0]["external_id"]
+    # Another app's metafields on the adopted product and variant are kept.
+    assert p["metafields"]["reviews.rating"]["value"] == "4.5"
+    assert p["variants"][0]["metafields"]["reviews.rating"]["value"] == "4.5"
     m = catalog.catalog_map(db.conn, shop.cid)
     assert m[doc["external_id"]]["adopted"] is True and m[doc["variants"][0]["external_id"]]["adopted"] is True
     assert "adopted" in row_of(db, 2)["last_error"]

@@ -189,3 +189,31 @@ TEST(CatalogShopify, MapEntriesFromTheShopProduct) {
     EXPECT_EQ(e[2].remote_id, "gid://shopify/ProductVariant/12");
     EXPECT_EQ(e[2].parent_remote_id, "gid://shopify/Product/1");
 }
+
+TEST(CatalogShopify, IdentityOfExistingObjectsGoesThroughMetafieldsSetNotTheProductSetList) {
+    auto shop = shop_product();
+    shop["metafield"] = nullptr;                              // adopted: made by hand
+    shop["variants"]["nodes"][1]["metafield"] = nullptr;
+    const auto in = sh::product_set_input(doc(), shop, cat::Mapping{}, "DRAFT");
+    EXPECT_FALSE(in.contains("metafields"));                  // would delete the product's other metafields
+    EXPECT_FALSE(in["variants"][0].contains("metafields"));
+    const auto fixes = sh::identity_fixes(doc(), shop, cat::Mapping{});
+    ASSERT_EQ(fixes.size(), 2u) << fixes.dump();
+    EXPECT_EQ(fixes[0], (json{{"ownerId", "gid://shopify/Product/1"}, {"namespace", "stockrelay"}, {"key", "external_id"},
+                              {"type", "single_line_text_field"}, {"value", "odoo:t42"}}));
+    EXPECT_EQ(fixes[1]["ownerId"], "gid://shopify/ProductVariant/12");
+    EXPECT_EQ(sh::identity_fixes(doc(), shop_product(), cat::Mapping{}), json::array());
+}
+
+TEST(CatalogShopify, VariantsLeavingTheDocumentAreUnmapped) {
+    cat::Mapping m;
+    for (auto id : {"odoo:p7", "odoo:p8", "odoo:p9"}) {
+        cat::MapEntry e;
+        e.external_id = id;
+        e.object = "variant";
+        m.entries.push_back(e);
+    }
+    auto d = doc();
+    d.variants[1].active = false;
+    EXPECT_EQ(sh::unmapped(d, m), (std::vector<std::string>{"odoo:p8", "odoo:p9"}));
+}

@@ -74,16 +74,19 @@ const json* match(const json& shop, const Variant& v, const Mapping& mapping) {
     return nullptr;
 }
 
+// Identity metafields ride in productSet only on objects it creates: on an
+// existing object productSet's `metafields` is a list field that would delete
+// the object's other metafields (another app's); those get metafieldsSet.
 json variant_input(const Document& doc, const Variant& v, const json* sv) {
     json inv = {{"tracked", true}};
     if (v.weight) inv["measurement"] = {{"weight", {{"value", *v.weight}, {"unit", weight_unit(v.weight_unit)}}}};
     json b = {{"sku", v.sku},
               {"optionValues", option_values(doc, v)},
               {"price", *v.price},
-              {"inventoryItem", inv},
-              {"metafields", id_metafield(v.external_id)}};
+              {"inventoryItem", inv}};
     if (v.barcode) b["barcode"] = *v.barcode;
     if (sv) b["id"] = str(*sv, "id");
+    else b["metafields"] = id_metafield(v.external_id);
     return b;
 }
 
@@ -242,12 +245,41 @@ json product_set_input(const Document& doc, const json& shop, const Mapping& map
     json in = {{"title", doc.name},
                {"descriptionHtml", doc.description},
                {"status", doc.active ? "ACTIVE" : archived},
-               {"metafields", id_metafield(doc.external_id)},
                {"productOptions", options},
                {"variants", variants}};
     if (!doc.handle.empty()) in["handle"] = doc.handle;
     if (!shop.is_null()) in["id"] = str(shop, "id");
+    else in["metafields"] = id_metafield(doc.external_id);
     return in;
+}
+
+json identity_fixes(const Document& doc, const json& shop, const Mapping& mapping) {
+    json out = json::array();
+    auto add = [&](const std::string& owner, const std::string& value) {
+        out.push_back({{"ownerId", owner}, {"namespace", kNamespace}, {"key", kKey},
+                       {"type", "single_line_text_field"}, {"value", value}});
+    };
+    if (shop.is_null()) return out;
+    if (metafield(shop) != doc.external_id) add(str(shop, "id"), doc.external_id);
+    for (const auto& v : doc.variants)
+        if (const json* sv = v.active ? match(shop, v, mapping) : nullptr; sv && metafield(*sv) != v.external_id)
+            add(str(*sv, "id"), v.external_id);
+    return out;
+}
+
+std::string metafields_mutation() {
+    return "mutation StockrelayIdentity($metafields: [MetafieldsSetInput!]!) { metafieldsSet(metafields: "
+           "$metafields) { metafields { id } userErrors { code field message } } }";
+}
+
+std::vector<std::string> unmapped(const Document& doc, const Mapping& mapping) {
+    std::set<std::string> active;
+    for (const auto& v : doc.variants)
+        if (v.active) active.insert(v.external_id);
+    std::vector<std::string> out;
+    for (const auto& e : mapping.entries)
+        if (e.object == "variant" && !active.count(e.external_id)) out.push_back(e.external_id);
+    return out;
 }
 
 std::optional<Error> user_errors(const json& errors, const Document& doc) {

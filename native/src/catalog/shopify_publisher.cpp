@@ -225,6 +225,21 @@ private:
         }
         out.action = shop.is_null() ? "created" : (doc.active ? "updated" : "archived");
         out.map = sh::map_entries(doc, product, out.adopted);
+        if (doc.active) out.unmap = sh::unmapped(doc, mapping);
+        return set_identity(sh::identity_fixes(doc, shop, mapping), out);
+    }
+
+    std::optional<Error> set_identity(const json& fixes, PublishOutcome& out) {
+        for (std::size_t i = 0; i < fixes.size(); i += sh::kMetafieldsPerCall) {
+            json chunk = json::array();
+            for (std::size_t k = i; k < std::min(fixes.size(), i + sh::kMetafieldsPerCall); ++k) chunk.push_back(fixes[k]);
+            auto r = call(sh::metafields_mutation(), {{"metafields", chunk}}, out);
+            if (!r) return r.error();
+            const auto errs = r->value("metafieldsSet", json::object()).value("userErrors", json::array());
+            if (!errs.empty())
+                return make_error(ErrorCode::rejected,
+                                  fmt::format("Shopify refused the stockrelay.external_id metafield: {}", errs[0].dump()));
+        }
         return std::nullopt;
     }
 

@@ -5,9 +5,10 @@
  * GraphQL (validated against the pinned schema like every document):
  *   QueryRoot.product(id), Product.{handle,status,descriptionHtml,metafield,options},
  *   ProductVariant.{price,barcode,selectedOptions,metafield}, InventoryItem.measurement,
- *   Mutation.productSet (synchronous; list fields replaced as Shopify does: variants not in
- *   the input are deleted, options replaced; metafields upserted), and
- *   Mutation.productVariantsBulkUpdate (all or nothing, as with allowPartialUpdates: false).
+ *   Mutation.productSet (synchronous; list fields replaced as the pinned schemas describe:
+ *   variants, options and a given metafields list replace what the product had), and
+ *   Mutation.productVariantsBulkUpdate (all or nothing, as with allowPartialUpdates: false),
+ *   Mutation.metafieldsSet (upsert, at most 25, atomic).
  * Like Shopify: userErrors {code, field, message} with its codes (OPTIONS_OVER_LIMIT,
  * VARIANTS_OVER_LIMIT (2048 variants), HANDLE_NOT_UNIQUE, PRODUCT_DOES_NOT_EXIST,
  * PRODUCT_VARIANT_DOES_NOT_EXIST, OPTION_DOES_NOT_EXIST, OPTION_VALUE_DOES_NOT_EXIST,
@@ -108,7 +109,8 @@ function setSku(store, variant, sku) {
   store.renameSku(variant.id, sku);
 }
 
-function applyVariant(store, product, v) {
+// `replaceLists`: productSet (a variant's metafields list replaces the old one).
+function applyVariant(store, product, v, replaceLists) {
   let variant = v.id ? store.variants.get(v.id) : null;
   if (!variant) {
     // The store makes variants with their inventory item through addProduct: the
@@ -125,6 +127,7 @@ function applyVariant(store, product, v) {
     variant.selectedOptions = v.optionValues.map((ov) => ({ name: ov.optionName, value: String(ov.name) }));
     variant.title = variant.selectedOptions.map((o) => o.value).join(' / ');
   }
+  if (replaceLists && v.metafields) variant.metafields = {};
   upsertMetafields(store, variant, v.metafields);
   const item = store.items.get(variant.inventoryItemId);
   const ii = v.inventoryItem || {};
@@ -156,6 +159,7 @@ function productSet(_src, args, ctx) {
   if (input.handle != null) product.handle = String(input.handle);
   if (input.descriptionHtml != null) product.descriptionHtml = String(input.descriptionHtml);
   if (input.status != null) product.status = input.status;
+  if (input.metafields) product.metafields = {};  // a list field: what is not listed goes
   upsertMetafields(store, product, input.metafields);
   if (input.productOptions) {
     product.options = input.productOptions.map((o, i) => ({ id: store.newId('ProductOption').gid, name: String(o.name),
@@ -163,7 +167,7 @@ function productSet(_src, args, ctx) {
         name: String(v.name) })) }));
   }
   if (input.variants) {
-    const keep = input.variants.map((v) => applyVariant(store, product, Object.assign({}, v)));
+    const keep = input.variants.map((v) => applyVariant(store, product, Object.assign({}, v), true));
     for (const id of product.variantIds) if (!keep.includes(id)) removeVariant(store, store.variants.get(id));
     product.variantIds = keep;
   }
@@ -184,6 +188,25 @@ function productVariantsBulkUpdate(_src, args, ctx) {
   if (userErrors.length) return { product, productVariants: null, userErrors };
   const changed = args.variants.map((v) => store.variants.get(applyVariant(store, product, Object.assign({}, v))));
   return { product, productVariants: changed, userErrors: [] };
+}
+
+// metafieldsSet: at most 25 a call, atomic; owners are products and variants here.
+function metafieldsSet(_src, args, ctx) {
+  const store = ctx.store;
+  const list = args.metafields;
+  const owner = (id) => store.products.get(id) || store.variants.get(id) || null;
+  const userErrors = [];
+  if (list.length > 25) userErrors.push({ code: 'LESS_THAN_OR_EQUAL_TO', elementIndex: null, field: ['metafields'], message: 'Exceeded the maximum metafields input limit of 25.' });
+  list.forEach((m, i) => {
+    if (!owner(m.ownerId)) userErrors.push({ code: 'INVALID_VALUE', elementIndex: i, field: ['metafields', String(i), 'ownerId'], message: 'Owner does not exist.' });
+  });
+  if (userErrors.length) return { metafields: [], userErrors };
+  const out = list.map((m) => {
+    const o = owner(m.ownerId);
+    upsertMetafields(store, o, [m]);
+    return Object.assign({ namespace: m.namespace, key: m.key }, o.metafields[`${m.namespace}.${m.key}`]);
+  });
+  return { metafields: out, userErrors: [] };
 }
 
 function dumpProduct(store, p) {
@@ -224,6 +247,7 @@ function install({ RESOLVERS, storeExtras }) {
       weight: item.weight || { value: 0, unit: 'KILOGRAMS' } }),
     'Mutation.productSet': productSet,
     'Mutation.productVariantsBulkUpdate': productVariantsBulkUpdate,
+    'Mutation.metafieldsSet': metafieldsSet,
   });
   storeExtras.product = dumpProduct;
 }

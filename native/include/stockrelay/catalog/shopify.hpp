@@ -58,6 +58,17 @@ std::string archived_status(const nlohmann::json& settings);
 nlohmann::json product_set_input(const Document& doc, const nlohmann::json& shop, const Mapping& mapping,
                                  const std::string& archived);
 
+// metafieldsSet inputs ({ownerId, namespace, key, type, value}) for the
+// existing objects of `shop` (taken before the productSet) that lack their
+// identity metafield: productSet sets it only on what it creates, since its
+// list field would delete an existing object's other metafields.
+nlohmann::json identity_fixes(const Document& doc, const nlohmann::json& shop, const Mapping& mapping);
+std::string metafields_mutation();  // StockrelayIdentity; at most 25 metafields a call
+inline constexpr std::size_t kMetafieldsPerCall = 25;
+
+// External ids of mapped variants a productSet of `doc` removes from the shop.
+std::vector<std::string> unmapped(const Document& doc, const Mapping& mapping);
+
 // productSet's userErrors as one specific error naming the field, or nullopt.
 std::optional<Error> user_errors(const nlohmann::json& errors, const Document& doc);
 
