@@ -141,6 +141,20 @@ def test_a_hand_made_product_with_the_same_sku_is_adopted_not_duplicated(shop, s
     assert "adopted" in row_of(db, 2)["last_error"]
 
 
+def test_an_adoption_that_would_delete_hand_made_variants_is_refused(shop, sidecar, db):
+    emu = shop.emu
+    emu.seed(products=[{"title": "Two by hand", "variants": [{"sku": "S3-A"}, {"sku": "S3-HAND"}]}])
+    doc = catalog.document(3, "Only one in Odoo", [(31, "S3-A", [], "1.00")], options=[])
+    catalog.enqueue(db.conn, "product", shop.cid, [doc])
+    s = stats(sidecar.drain_once())
+    assert s["failed"] == 1, s
+    r = row_of(db, 3)
+    assert r["error_code"] == "rejected" and "1 variant(s) Odoo does not know (S3-HAND)" in r["last_error"], \
+        (r["error_code"], r["last_error"])
+    assert {"S3-A", "S3-HAND"} <= set(emu.state()["items"])  # nothing deleted
+    assert not [x for x in emu.requests() if x.get("operationName") == "StockrelayProductSet"]
+
+
 def test_bad_documents_fail_alone_with_specific_errors_and_the_rest_lands(shop, sidecar, db):
     emu = shop.emu
     emu.seed(products=[{"title": "Owner of taken", "variants": [{"sku": "OWN-1"}]}])
@@ -252,3 +266,20 @@ def test_the_documents_the_daemon_sends_pass_the_pinned_schema(db, shopify, test
             "StockrelayProduct"} <= ops
     assert not [r for r in shopify.requests() if r.get("errorCodes")], shopify.requests()
     assert product(shopify, "S70-R")["variants"][0]["price"] == "2.00"
+
+
+def test_a_product_with_more_variants_than_a_page_is_read_in_pages_within_the_query_cost_limit(shop, sidecar, db):
+    sizes = [f"S{k:03d}" for k in range(120)]
+    doc = catalog.document(80, "Many sizes", [(8000 + k, f"S80-{v}", [v], "3.00") for k, v in enumerate(sizes)],
+                           options=[("Size", sizes)])
+    catalog.enqueue(db.conn, "product", shop.cid, [doc])
+    assert stats(sidecar.drain_once())["done"] == 1
+    assert len(catalog.catalog_map(db.conn, shop.cid)) == 121
+    doc["variants"][119]["price"] = "4.00"
+    doc["name"] = "Many sizes 2"
+    catalog.enqueue(db.conn, "product", shop.cid, [doc])
+    s = stats(sidecar.drain_once())
+    assert (s["done"], s["failed"]) == (1, 0), s
+    p = product(shop.emu, "S80-S119")
+    assert len(p["variants"]) == 120 and p["variants"][119]["price"] == "4.00" and p["title"] == "Many sizes 2"
+    assert not [r for r in shop.emu.requests() if r.get("errorCodes")]

@@ -69,7 +69,10 @@ TEST(CatalogShopify, UpdateKeepsTheShopsVariantIdsAndArchivesAsDraftOrArchived) 
     auto in = sh::product_set_input(d, shop_product(), cat::Mapping{}, "DRAFT");
     EXPECT_EQ(in["id"], "gid://shopify/Product/1");
     EXPECT_EQ(in["status"], "DRAFT");
-    EXPECT_EQ(in["variants"][0]["id"], "gid://shopify/ProductVariant/11");
+    EXPECT_FALSE(in.contains("variants"));  // archiving leaves the variants as they are
+    EXPECT_FALSE(in.contains("productOptions"));
+    EXPECT_EQ(sh::product_set_input(doc(), shop_product(), cat::Mapping{}, "DRAFT")["variants"][0]["id"],
+              "gid://shopify/ProductVariant/11");
     EXPECT_EQ(sh::product_set_input(d, shop_product(), cat::Mapping{}, sh::archived_status({{"shopify_archived_status", "ARCHIVED"}}))["status"],
               "ARCHIVED");
     EXPECT_EQ(sh::archived_status(json::object()), "DRAFT");
@@ -216,4 +219,17 @@ TEST(CatalogShopify, VariantsLeavingTheDocumentAreUnmapped) {
     auto d = doc();
     d.variants[1].active = false;
     EXPECT_EQ(sh::unmapped(d, m), (std::vector<std::string>{"odoo:p8", "odoo:p9"}));
+}
+
+TEST(CatalogShopify, VariantsMadeByHandInTheShopProductAreNotDeleted) {
+    auto shop = shop_product();
+    EXPECT_FALSE(sh::check_foreign_variants(doc(), shop, cat::Mapping{}));
+    shop["variants"]["nodes"].push_back(shop_variant("gid://shopify/ProductVariant/13", "HAND-1", "Green", "1", ""));
+    auto e = sh::check_foreign_variants(doc(), shop, cat::Mapping{});
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->code, ErrorCode::rejected);
+    EXPECT_NE(e->message.find("1 variant(s) Odoo does not know (HAND-1)"), std::string::npos) << e->message;
+    // One Odoo published earlier (its identity metafield) goes as Odoo removed it.
+    shop["variants"]["nodes"][2]["metafield"] = {{"value", "odoo:p99"}};
+    EXPECT_FALSE(sh::check_foreign_variants(doc(), shop, cat::Mapping{}));
 }

@@ -242,11 +242,11 @@ json product_set_input(const Document& doc, const json& shop, const Mapping& map
     json variants = json::array();
     for (const auto& v : doc.variants)
         if (v.active) variants.push_back(variant_input(doc, v, shop.is_null() ? nullptr : match(shop, v, mapping)));
-    json in = {{"title", doc.name},
-               {"descriptionHtml", doc.description},
-               {"status", doc.active ? "ACTIVE" : archived},
-               {"productOptions", options},
-               {"variants", variants}};
+    json in = {{"title", doc.name}, {"descriptionHtml", doc.description}, {"status", doc.active ? "ACTIVE" : archived}};
+    if (doc.active || shop.is_null()) {  // archiving an existing product leaves its variants as they are
+        in["productOptions"] = options;
+        in["variants"] = variants;
+    }
     if (!doc.handle.empty()) in["handle"] = doc.handle;
     if (!shop.is_null()) in["id"] = str(shop, "id");
     else in["metafields"] = id_metafield(doc.external_id);
@@ -265,6 +265,27 @@ json identity_fixes(const Document& doc, const json& shop, const Mapping& mappin
         if (const json* sv = v.active ? match(shop, v, mapping) : nullptr; sv && metafield(*sv) != v.external_id)
             add(str(*sv, "id"), v.external_id);
     return out;
+}
+
+std::optional<Error> check_foreign_variants(const Document& doc, const json& shop, const Mapping& mapping) {
+    std::set<std::string> ours;
+    for (const auto& e : mapping.entries)
+        if (e.object == "variant") ours.insert(e.remote_id);
+    for (const auto& v : doc.variants)
+        if (const json* sv = match(shop, v, mapping)) ours.insert(str(*sv, "id"));
+    std::string foreign;
+    int n = 0;
+    for (const auto& sv : shop_variants(shop)) {
+        if (ours.count(str(sv, "id")) || metafield(sv).rfind(doc.external_id.substr(0, doc.external_id.find(':') + 1), 0) == 0)
+            continue;
+        if (++n <= 5) foreign += (foreign.empty() ? "" : ", ") + (str(sv, "sku").empty() ? str(sv, "id") : str(sv, "sku"));
+    }
+    if (!n) return std::nullopt;
+    return make_error(ErrorCode::rejected,
+                      fmt::format("the Shopify product {} has {} variant(s) Odoo does not know ({}{}); publishing "
+                                  "would delete them (productSet sets the whole variant list): add them to the "
+                                  "product in Odoo, or delete them in Shopify, then Retry",
+                                  str(shop, "id"), n, foreign, n > 5 ? ", ..." : ""));
 }
 
 std::string metafields_mutation() {

@@ -17,7 +17,9 @@ namespace {
 using json = nlohmann::json;
 namespace sh = shopify;
 
-constexpr std::size_t kPage = 250;  // Shopify's connection page limit
+// Variants per read: a variant node with its options, metafield and weight costs
+// ~6 points, and a query may cost at most 1,000 (250 a page would be refused).
+constexpr std::size_t kPage = 100;
 
 std::size_t page_for(const Document& doc) {
     return std::clamp<std::size_t>(doc.variants.size(), 1, kPage);
@@ -86,6 +88,8 @@ public:
                 e.status = doc.active ? "created" : "unchanged";
                 return e;
             }
+            if (auto err = sh::check_foreign_variants(doc, found->product, mapping); err && doc.active)
+                return conflict(*err);
             e.fields = sh::diff(doc, found->product, mapping, archived_);
             e.status = e.fields.empty() ? "unchanged" : "updated";
         } catch (const std::exception& ex) {
@@ -205,6 +209,8 @@ private:
             out.action = "unchanged";
             return std::nullopt;
         }
+        if (!shop.is_null() && doc.active)  // archiving sends no variant list
+            if (auto e = sh::check_foreign_variants(doc, shop, mapping)) return e;
         if (!shop.is_null() && sh::diff(doc, shop, mapping, archived_).empty()) {
             out.action = "unchanged";
             out.map = sh::map_entries(doc, shop, out.adopted);

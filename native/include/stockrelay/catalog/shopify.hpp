@@ -66,6 +66,11 @@ nlohmann::json identity_fixes(const Document& doc, const nlohmann::json& shop, c
 std::string metafields_mutation();  // StockrelayIdentity; at most 25 metafields a call
 inline constexpr std::size_t kMetafieldsPerCall = 25;
 
+// A shop product's variants that are not Odoo's (not mapped, not matched by
+// SKU or identity metafield: made by hand): rejected, since productSet would
+// delete them; the message names their SKUs.
+std::optional<Error> check_foreign_variants(const Document& doc, const nlohmann::json& shop, const Mapping& mapping);
+
 // External ids of mapped variants a productSet of `doc` removes from the shop.
 std::vector<std::string> unmapped(const Document& doc, const Mapping& mapping);
 
