@@ -272,9 +272,13 @@ def test_a_product_with_more_variants_than_a_page_is_read_in_pages_within_the_qu
     sizes = [f"S{k:03d}" for k in range(120)]
     doc = catalog.document(80, "Many sizes", [(8000 + k, f"S80-{v}", [v], "3.00") for k, v in enumerate(sizes)],
                            options=[("Size", sizes)])
+    # Made by hand with the 111th SKU: found by the third SKU search (50 SKUs each), adopted.
+    [hand] = shop.emu.seed(products=[{"title": "By hand", "variants": [{"sku": "S80-S110"}]}])["created"]
     catalog.enqueue(db.conn, "product", shop.cid, [doc])
     assert stats(sidecar.drain_once())["done"] == 1
-    assert len(catalog.catalog_map(db.conn, shop.cid)) == 121
+    m = catalog.catalog_map(db.conn, shop.cid)
+    assert len(m) == 121 and m[doc["external_id"]]["remote_id"] == hand["productId"]
+    assert m[doc["external_id"]]["adopted"] is True
     doc["variants"][119]["price"] = "4.00"
     doc["name"] = "Many sizes 2"
     catalog.enqueue(db.conn, "product", shop.cid, [doc])

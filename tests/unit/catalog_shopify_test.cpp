@@ -180,6 +180,9 @@ TEST(CatalogShopify, SkuSearchQuotesEverySku) {
     auto d = doc();
     d.variants[1].sku = "A \"B\"";
     EXPECT_EQ(sh::sku_search(d), R"(sku:"TS-R" OR sku:"A \"B\"")");
+    d.variants.resize(sh::kSkusPerSearch + 2, d.variants[0]);
+    d.variants.back().sku = "LAST";
+    EXPECT_EQ(sh::sku_search(d, sh::kSkusPerSearch), R"(sku:"TS-R" OR sku:"LAST")");
 }
 
 TEST(CatalogShopify, MapEntriesFromTheShopProduct) {

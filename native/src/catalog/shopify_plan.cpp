@@ -1,4 +1,5 @@
 // Shopify catalogue requests, limits and the document/shop diff (pure; see shopify.hpp).
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -176,9 +177,11 @@ std::string prices_mutation() {
            "userErrors { code field message } } }";
 }
 
-std::string sku_search(const Document& doc) {
+std::string sku_search(const Document& doc, std::size_t begin) {
     std::string q;
-    for (const auto& v : doc.variants) {
+    const auto end = std::min(doc.variants.size(), begin + kSkusPerSearch);
+    for (std::size_t i = begin; i < end; ++i) {
+        const auto& v = doc.variants[i];
         std::string esc;
         for (char c : v.sku) {
             if (c == '"' || c == '\\') esc += '\\';

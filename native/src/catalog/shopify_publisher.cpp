@@ -179,13 +179,15 @@ private:
             if (!prod) return prod.error();
             if (!prod->is_null()) return Found{*prod, p->adopted};
         }
-        auto r = call(sh::variants_by_sku_query(),
-                      {{"q", sh::sku_search(doc)}, {"first", std::min<std::size_t>(kPage, doc.variants.size() + 10)}},
-                      out);
-        if (!r) return r.error();
         std::set<std::string> products;
-        for (const auto& v : r->value("productVariants", json::object()).value("nodes", json::array()))
-            if (v.contains("product") && v["product"].is_object()) products.insert(v["product"].value("id", ""));
+        for (std::size_t i = 0; i < doc.variants.size(); i += sh::kSkusPerSearch) {
+            // A SKU may be on a few variants: some room past the chunk's size.
+            auto r = call(sh::variants_by_sku_query(), {{"q", sh::sku_search(doc, i)}, {"first", sh::kSkusPerSearch + 10}},
+                          out);
+            if (!r) return r.error();
+            for (const auto& v : r->value("productVariants", json::object()).value("nodes", json::array()))
+                if (v.contains("product") && v["product"].is_object()) products.insert(v["product"].value("id", ""));
+        }
         if (products.empty()) return Found{};
         if (products.size() > 1)
             return make_error(ErrorCode::duplicate_sku,

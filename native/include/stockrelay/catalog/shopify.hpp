@@ -41,8 +41,10 @@ std::string variants_by_sku_query();
 std::string product_set_mutation(std::size_t variants_page);
 std::string prices_mutation();
 
-// "sku:\"A\" OR sku:\"B\"" for productVariants(query:).
-std::string sku_search(const Document& doc);
+// "sku:\"A\" OR sku:\"B\"" for productVariants(query:), over the variants
+// [begin, begin + kSkusPerSearch) so a big product's search stays short.
+inline constexpr std::size_t kSkusPerSearch = 50;
+std::string sku_search(const Document& doc, std::size_t begin = 0);
 
 // Shopify's limits and the shop's currency, before any call: rejected with
 // the number, the limit and what to change in Odoo.
