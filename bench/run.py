@@ -31,6 +31,8 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
   catalog-woo (also part of `catalog`) the same into the WooCommerce emulator (--catalog-products) and, with
              STOCKRELAY_WOO_REAL, a real WooCommerce site (--woo-catalog-products,
              default 50) (bench/catalog_woo_fig.py)
+  catalog-shopify (also part of `catalog`) the same into the Shopify emulator (standard shop's cost bucket)
+             (bench/catalog_shopify_fig.py; --catalog-shopify-products 10000)
 
 Every figure is the median of several runs (--runs, default 3); ratios are
 computed within one run. Everything started here listens on 127.0.0.1 and is
@@ -470,7 +472,10 @@ FIGURES["multidb"] = lambda env, a: __import__("multidb_fig").fig(env, a, row)
 # bench/catalog_woo_fig.py: the same into WooCommerce (emulator; a real site with STOCKRELAY_WOO_REAL),
 # its lines printed after Medusa's
 FIGURES["catalog-woo"] = lambda env, a: __import__("catalog_woo_fig").fig(env, a, row)
-FIGURES["catalog"] = lambda env, a: (__import__("catalog_medusa_fig").fig(env, a, row), FIGURES["catalog-woo"](env, a))
+# bench/catalog_shopify_fig.py: the same into the Shopify emulator (issue #16)
+FIGURES["catalog-shopify"] = lambda env, a: __import__("catalog_shopify_fig").fig(env, a, row)
+FIGURES["catalog"] = lambda env, a: (__import__("catalog_medusa_fig").fig(env, a, row), FIGURES["catalog-woo"](env, a),
+                                     FIGURES["catalog-shopify"](env, a))
 
 
 def machine():
@@ -502,6 +507,8 @@ def main():
                    help="catalog: products published (default 300, --quick 40; e.g. 10000)")
     p.add_argument("--woo-catalog-products", type=int, default=None,
                    help="catalog-woo: products published into a real WooCommerce site (default 50, --quick 10)")
+    p.add_argument("--catalog-shopify-products", type=int, default=None,
+                   help="catalog-shopify: products published (default 100, --quick 30; e.g. 10000)")
     p.add_argument("--json", default=str(WORK / "results.json"), help="where to write the results")
     a = p.parse_args()
     q = a.quick
@@ -524,6 +531,7 @@ def main():
     a.multidb_idle_seconds = 5 if q else 10
     a.catalog_products = a.catalog_products or (40 if q else 300)
     a.woo_catalog_products = a.woo_catalog_products or (10 if q else 50)
+    a.catalog_shopify_products = a.catalog_shopify_products or (30 if q else 100)
     only = [f for f in a.only.split(",") if f] or list(FIGURES)
     for f in only:
         if f not in FIGURES:

@@ -9,6 +9,7 @@
 
 #include "stockrelay/catalog/medusa.hpp"
 #include "stockrelay/catalog/woo_publisher.hpp"
+#include "stockrelay/catalog/shopify.hpp"
 #include "stockrelay/http/http.hpp"
 
 namespace stockrelay::catalog {
@@ -289,9 +290,10 @@ const MapEntry* Mapping::variant(const std::string& external_id) const {
 Result<std::unique_ptr<Publisher>> make_publisher(channels::Channel& channel, const channels::Config& config) {
     if (channel.type() == "medusa") return std::unique_ptr<Publisher>(std::make_unique<MedusaPublisher>(channel, config));
     if (channel.type() == "woocommerce") return make_woo_publisher(channel, config);
+    if (channel.type() == "shopify") return make_shopify_publisher(channel, config);
     return make_error(ErrorCode::config,
-                      fmt::format("catalogue publishing is not available for {} channels yet (Medusa and WooCommerce "
-                                  "in this version): turn off \"Publish products\" on this channel",
+                      fmt::format("catalogue publishing is not available for {} channels yet (Medusa, Shopify and "
+                                  "WooCommerce in this version): turn off \"Publish products\" on this channel",
                                   channel.type()));
 }
 
