@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "ack.hpp"
+#include "catalog_rows.hpp"
 #include "liveness.hpp"
 #include "logging.hpp"
 #include "metrics.hpp"
@@ -22,52 +23,6 @@ struct CatalogRunner::Shop {
     std::unique_ptr<stockrelay::catalog::Publisher> publisher;
     std::optional<Error> broken;
 };
-
-namespace {
-
-// What happened to one row, before it is written.
-struct RowFate {
-    std::optional<Error> error;
-    bool postpone = false;  // waits for another row: pending again, attempt refunded
-    std::string why;        // postpone: the reason shown on the row
-    stockrelay::catalog::PublishOutcome outcome;
-};
-
-RowFate failed(Error e) {
-    RowFate f;
-    f.error = std::move(e);
-    return f;
-}
-
-RowFate publish_row(pg::Connection& conn, stockrelay::catalog::Publisher& pub, std::int64_t channel_id,
-                    const cq::CatalogRow& row) {
-    RowFate f;
-    const auto payload = json::parse(row.payload.empty() ? "null" : row.payload, nullptr, false);
-    auto mapping = cq::load_mapping(conn, channel_id, row.template_id);
-    if (row.kind == "product") {
-        auto doc = stockrelay::catalog::parse_document(payload);
-        if (!doc) return failed(doc.error());
-        f.outcome = pub.publish(*doc, mapping);
-    } else {
-        auto prices = stockrelay::catalog::parse_prices(payload);
-        if (!prices) return failed(prices.error());
-        if (!mapping.product()) {
-            if (cq::product_row_open(conn, channel_id, row.template_id)) {
-                f.postpone = true;
-                f.why = "waiting for this product's catalogue row: the prices follow once the product is in the shop";
-                return f;
-            }
-            return failed(make_error(ErrorCode::not_found,
-                                     "the product is not published on this channel: publish it (Sync catalogue), "
-                                     "then Retry"));
-        }
-        f.outcome = pub.publish_prices(*prices, mapping);
-    }
-    f.error = f.outcome.error;
-    return f;
-}
-
-}  // namespace
 
 CatalogStats& CatalogStats::operator+=(const CatalogStats& o) {
     rows += o.rows;
@@ -114,14 +69,14 @@ CatalogStats CatalogRunner::process(pg::Connection& conn, Shop& shop, const std:
                                     const std::atomic<bool>& stop) {
     CatalogStats stats;
     bool paused = false;  // the shop refused the channel: the rest goes back untouched
+    auto fates = stop ? std::vector<RowFate>(rows.size()) : publish_rows(conn, *shop.publisher, shop.config.id, rows);
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto& row = rows[i];
-        RowFate fate;
-        if (paused || stop) {
+        RowFate& fate = fates[i];
+        if (stop || (paused && (fate.error || fate.postpone))) {  // what landed in the shop is still written
+            fate = RowFate{};
             fate.postpone = true;
             fate.why = paused ? "held while the shop refuses this channel" : "not sent: shutting down";
-        } else {
-            fate = publish_row(conn, *shop.publisher, shop.config.id, row);
         }
         AckDecision d;
         if (fate.postpone) {

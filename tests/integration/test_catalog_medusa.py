@@ -284,3 +284,50 @@ def test_a_dry_run_is_answered_and_changes_nothing(shop, sidecar, db):
     text = sidecar.cmd("catalog", "--dry-run", "--channel", str(shop.cid)).stdout
     assert "updated: 1" in text and f'variants[C{n}-R].price: 12.5 -> "99.00"' in text
     assert outbox.counts(db.conn)["pending"] == 1  # the dry run published nothing
+
+
+def test_a_first_publish_goes_in_batches_and_a_price_change_reads_the_products_in_one_call(shop, sidecar, db):
+    """12 new products: one lookup of their SKUs and one POST /admin/products/batch (plus the store's
+    two reads), not two calls each; a price change across them: one GET for all, one POST each."""
+    srv, n = shop.srv, shop.n
+    docs = [catalog.document(7000 + n * 100 + i, f"Batch {n}-{i}", [(n * 100 + i, f"C{n}-B{i}", [], f"{i + 1}.00")],
+                             options=[]) for i in range(12)]
+    catalog.enqueue(db.conn, "product", shop.cid, docs)
+    s = stats(sidecar.drain_once())
+    assert (s["rows"], s["done"], s["failed"]) == (12, 12, 0), s
+    assert s["calls"] <= 4, s  # store, shipping profile, SKU lookup, batch create
+    m = catalog.catalog_map(db.conn, shop.cid)
+    for i, d in enumerate(docs):
+        p = product(srv, m[d["external_id"]]["remote_id"])
+        assert p["title"] == f"Batch {n}-{i}" and [v["sku"] for v in p["variants"]] == [f"C{n}-B{i}"]
+        assert [x["amount"] for x in p["variants"][0]["prices"]] == [i + 1]
+        assert m[d["variants"][0]["external_id"]]["remote_id"] == p["variants"][0]["id"]
+        assert f"C{n}-B{i}" in row_of(db, d["template_id"])["request_excerpt"]
+
+    catalog.enqueue(db.conn, "price", shop.cid, [catalog.prices(d, {f"C{n}-B{i}": f"{i + 1}.50"})
+                                                 for i, d in enumerate(docs)])
+    s = stats(sidecar.drain_once())
+    assert (s["done"], s["failed"]) == (12, 0), s
+    assert s["calls"] <= 3 + 12, s  # store, shipping profile, one product list, one price POST each
+    for i, d in enumerate(docs):
+        p = product(srv, m[d["external_id"]]["remote_id"])
+        assert [x["amount"] for x in p["variants"][0]["prices"]] == [i + 1.5]
+
+
+def test_a_batch_medusa_refuses_is_published_item_by_item_so_only_the_bad_product_fails(shop, sidecar, db):
+    """Medusa 2.21 refuses a whole products/batch for one duplicate handle (and creates none of it):
+    the others land, the bad one fails with Medusa's words about its handle."""
+    srv, n = shop.srv, shop.n
+    srv.create_product(f"Handle holder {n}", [f"C{n}-HOLD"])
+    held = product(srv, next(iter(products_with_sku(srv, f"C{n}-HOLD"))))["handle"]
+    docs = [catalog.document(8000 + n * 100 + i, f"Mixed {n}-{i}", [(n * 100 + i, f"C{n}-M{i}", [], "5.00")],
+                             options=[], handle=held if i == 2 else None) for i in range(5)]
+    catalog.enqueue(db.conn, "product", shop.cid, docs)
+    s = stats(sidecar.drain_once())
+    assert (s["rows"], s["done"], s["failed"]) == (5, 4, 1), s
+    bad = row_of(db, docs[2]["template_id"])
+    assert bad["state"] == "failed" and bad["error_code"] == "rejected" and f"handle: {held}" in bad["last_error"]
+    for i in (0, 1, 3, 4):
+        assert row_of(db, docs[i]["template_id"])["state"] == "done"
+        assert products_with_sku(srv, f"C{n}-M{i}")
+    assert not products_with_sku(srv, f"C{n}-M2")
