@@ -69,7 +69,10 @@ CatalogStats CatalogRunner::process(pg::Connection& conn, Shop& shop, const std:
                                     const std::atomic<bool>& stop) {
     CatalogStats stats;
     bool paused = false;  // the shop refused the channel: the rest goes back untouched
+    const auto t0 = steady_clock::now();
+    const int calls_before = shop.publisher->http_calls();
     auto fates = stop ? std::vector<RowFate>(rows.size()) : publish_rows(conn, *shop.publisher, shop.config.id, rows);
+    const auto t1 = steady_clock::now();
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto& row = rows[i];
         RowFate& fate = fates[i];
@@ -137,6 +140,10 @@ CatalogStats CatalogRunner::process(pg::Connection& conn, Shop& shop, const std:
         for (std::size_t k = i + 1; k < rows.size(); ++k) rest.push_back(rows[k].id);
         queries::extend_lease(conn, rest, options_.worker_id, options_.lease);
     }
+    const auto ms = [](auto d) { return std::chrono::duration_cast<milliseconds>(d).count(); };
+    log::info("channel {} ({}): catalogue batch of {} row(s): shop {} ms in {} call(s), database {} ms",
+              shop.config.id, shop.config.name, rows.size(), ms(t1 - t0), shop.publisher->http_calls() - calls_before,
+              ms(steady_clock::now() - t1));
     return stats;
 }
 
@@ -159,7 +166,11 @@ CatalogStats CatalogRunner::drain(pg::Connection& conn, const std::optional<std:
     CatalogStats total;
     for (const auto& row : cq::catalog_channels(conn, options_.channel)) {
         if (stop) break;
-        if (Shop* shop = shop_for(row)) total += drain_channel(conn, *shop, due_before, stop, one_batch);
+        Shop* shop = shop_for(row);
+        if (!shop) continue;
+        const auto s = drain_channel(conn, *shop, due_before, stop, one_batch);
+        total += s;
+        if (!stop) healer_.after_pass(conn, shop->config.id, s.ok - s.unchanged);
     }
     total.previews += answer_previews(conn);
     return total;
