@@ -15,6 +15,7 @@ import pytest
 
 from emulators.medusa import MedusaServer, medusa_available
 from harness import catalog, outbox
+from harness.tcp_proxy import FreezableProxy
 
 pytestmark = [pytest.mark.sidecar, pytest.mark.slow]
 
@@ -331,3 +332,43 @@ def test_a_batch_medusa_refuses_is_published_item_by_item_so_only_the_bad_produc
         assert row_of(db, docs[i]["template_id"])["state"] == "done"
         assert products_with_sku(srv, f"C{n}-M{i}")
     assert not products_with_sku(srv, f"C{n}-M2")
+
+
+def test_rows_failed_while_medusa_was_unreachable_come_back_by_themselves(db, medusa, sidecar):
+    """Medusa unreachable (a frozen TCP relay in front of the real server: every call times out),
+    retries spent: the rows fail 'transient'. Once Medusa answers again, plain drains re-queue
+    them (one probe row first, then the rest once it landed) and they land; a row a person must
+    fix (a currency the store lacks: 'rejected') stays failed."""
+    proxy = FreezableProxy(medusa.port)
+    try:
+        cid = outbox.add_channel(db.conn, name="Medusa behind a relay", channel_type="medusa",
+                                 base_url=f"http://127.0.0.1:{proxy.port}", credentials={"api_key": medusa.secret_key},
+                                 timeout_ms=1500, max_attempts=1, retry_window_hours=1)
+        outbox.update_channel(db.conn, cid, catalog_enabled=True)
+        n = next(_seq)
+        docs = [catalog.document(9000 + n * 10 + i, f"Heal {n}-{i}", [(n * 10 + i, f"C{n}-H{i}", [], "7.00")],
+                                 options=[]) for i in range(3)]
+        dollars = catalog.document(9000 + n * 10 + 5, f"Dollars {n}", [(n * 10 + 5, f"C{n}-HUSD", [], "7")],
+                                   options=[], currency="USD")
+        catalog.enqueue(db.conn, "product", cid, docs + [dollars])
+        db.query("UPDATE stock_relay_outbox SET enqueued_at = enqueued_at - interval '2 hours'")  # retries spent
+        proxy.freeze()
+        s = stats(sidecar.drain_once(timeout=300))
+        assert s["failed"] == 4, s
+        assert {row_of(db, d["template_id"])["error_code"] for d in docs} == {"transient"}
+        proxy.thaw()
+        outbox.update_channel(db.conn, cid, timeout_ms=60000)  # a create takes Medusa seconds on a loaded machine
+        logs = []
+        for _ in range(6):  # each pass: what is due, then (idle) one probe row, or (a row landed) all of them
+            logs.append(sidecar.drain_once(timeout=300).stderr)
+            if all(row_of(db, d["template_id"])["state"] == "done" for d in docs):
+                break
+        for d in docs:
+            assert row_of(db, d["template_id"])["state"] == "done", (logs, [
+                {k: r[k] for k in ("id", "product_id", "state", "error_code", "next_attempt_at", "attempts")}
+                for r in outbox.rows(db.conn)])
+            assert products_with_sku(medusa, d["variants"][0]["sku"])
+        usd = row_of(db, dollars["template_id"])
+        assert usd["state"] == "failed" and usd["error_code"] == "rejected", usd
+    finally:
+        proxy.close()
