@@ -7,6 +7,7 @@
 #include "liveness.hpp"
 #include "logging.hpp"
 #include "metrics.hpp"
+#include "metrics_catalog.hpp"
 #include "stockrelay/log.hpp"
 
 namespace stockrelay::sidecar {
@@ -124,6 +125,9 @@ CatalogStats CatalogRunner::process(pg::Connection& conn, Shop& shop, const std:
 
         ++stats.rows;
         stats.http_calls += fate.outcome.http_calls;
+        metrics::catalog_calls(shop.config.id, fate.outcome.http_calls);
+        if (a.state == "done") metrics::catalog_published(shop.config.id, fate.outcome.action, fate.outcome.adopted);
+        else if (a.error_code) metrics::catalog_failed(shop.config.id, *a.error_code);
         if (a.state == "done") ++stats.ok;
         else if (a.state == "failed") ++stats.failed;
         else ++stats.retried;
@@ -211,7 +215,10 @@ int CatalogRunner::answer_previews(pg::Connection& conn) {
         std::vector<json> list;
         if (docs.is_array())
             for (auto& d : docs) list.push_back(d);
+        const auto t0 = steady_clock::now();
         auto result = preview(conn, req->channel_id, list);
+        metrics::catalog_preview(req->channel_id, static_cast<bool>(result),
+                                 std::chrono::duration<double>(steady_clock::now() - t0).count());
         if (result) {
             cq::finish_preview(conn, req->id, result->dump());
             log::info("channel {}: dry run {} answered ({} document(s))", req->channel_id, req->id, list.size());

@@ -372,3 +372,35 @@ def test_rows_failed_while_medusa_was_unreachable_come_back_by_themselves(db, me
         assert usd["state"] == "failed" and usd["error_code"] == "rejected", usd
     finally:
         proxy.close()
+
+
+def test_the_catalogue_has_prometheus_series_that_promtool_accepts(shop, sidecar, db):
+    import shutil
+    import subprocess
+    import urllib.request
+    from harness.pg import free_port
+    n = shop.n
+    docs = [catalog.document(9500 + n * 10 + i, f"Metric {n}-{i}", [(n * 10 + i, f"C{n}-X{i}", [], "3.00")],
+                             options=[]) for i in range(2)]
+    bad = catalog.document(9500 + n * 10 + 5, f"Metric USD {n}", [(n * 10 + 5, f"C{n}-XU", [], "3")],
+                           options=[], currency="USD")
+    port = free_port()
+    proc = sidecar.start("--metrics-listen", f"127.0.0.1:{port}", "--poll-interval", "0.3")
+    try:
+        catalog.enqueue(db.conn, "product", shop.cid, docs + [bad])
+        outbox.wait_until(lambda: all(r["state"] in ("done", "failed") for r in outbox.rows(db.conn)),
+                          timeout=120, message="catalogue rows to land")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            scrape = r.read().decode()
+    finally:
+        assert proc.stop() == 0
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing (Debian package prometheus; scripts/bootstrap installs it)"
+    check = subprocess.run([promtool, "check", "metrics"], input=scrape, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    ch = str(shop.cid)
+    assert f'stockrelay_catalog_rows_published_total{{action="created",channel="{ch}"}} 2' in scrape, scrape
+    assert f'stockrelay_catalog_rows_failed_total{{channel="{ch}",error_code="rejected"}} 1' in scrape
+    calls = re.search(rf'stockrelay_catalog_shop_requests_total{{channel="{ch}"}} (\d+)', scrape)
+    assert calls and int(calls.group(1)) >= 2
+    assert f'stockrelay_catalog_backlog_rows{{channel="{ch}",kind="product"}} 0' in scrape
