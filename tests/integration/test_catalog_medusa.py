@@ -404,3 +404,7 @@ def test_the_catalogue_has_prometheus_series_that_promtool_accepts(shop, sidecar
     calls = re.search(rf'stockrelay_catalog_shop_requests_total{{channel="{ch}"}} (\d+)', scrape)
     assert calls and int(calls.group(1)) >= 2
     assert f'stockrelay_catalog_backlog_rows{{channel="{ch}",kind="product"}} 0' in scrape
+    # `stockrelayd status` shows the catalogue backlog per channel.
+    [c] = [c for c in sidecar.status(as_json=True)["channels"] if c["id"] == shop.cid]
+    assert c["catalog_backlog"] == {"product": 0, "price": 0, "failed": 1}, c
+    assert "catalogue backlog: product rows=0 price rows=0 (pending or in flight), failed=1" in sidecar.status().stdout
