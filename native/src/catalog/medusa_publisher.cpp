@@ -257,7 +257,7 @@ private:
         for (auto i : fresh)
             if (auto err = md::check_store(*items[i].doc, *st)) outs[i].error = reword(*err);
             else ok.push_back(i);
-        fresh = taken_skus_apart(items, ok, alone, lead);
+        fresh = taken_skus_apart(items, ok, alone, lead, outs);
         if (fresh.empty()) return void(lead.http_calls = calls_ - before);
         std::vector<const Document*> docs;
         for (auto i : fresh) docs.push_back(items[i].doc);
@@ -273,13 +273,18 @@ private:
 
     // Moves the items whose SKUs Medusa already has to `alone`; returns the rest.
     std::vector<std::size_t> taken_skus_apart(const std::vector<PublishItem>& items, const std::vector<std::size_t>& ok,
-                                              std::vector<std::size_t>& alone, PublishOutcome& lead) {
+                                              std::vector<std::size_t>& alone, PublishOutcome& lead,
+                                              std::vector<PublishOutcome>& outs) {
         std::vector<const Document*> docs;
         for (auto i : ok) docs.push_back(items[i].doc);
         if (docs.empty()) return {};
         std::size_t n = 0;
         const auto q = md::sku_query(docs, n);
         auto r = call("GET", fmt::format("/admin/product-variants?fields=id,sku&limit={}{}", n + 10, q), nullptr, lead);
+        if (!r && !md::retry_items_alone(r.error())) {  // the shop is down or refuses: one wait, not one per item
+            for (auto i : ok) outs[i].error = reword(r.error());
+            return {};
+        }
         if (!r) {  // let each item meet the error itself
             alone.insert(alone.end(), ok.begin(), ok.end());
             return {};
