@@ -30,6 +30,9 @@ def _publish(sidecar, db, cid, kind, docs):
     t = time.monotonic()
     r = sidecar.cmd("catalog", timeout=24 * 3600)
     secs = time.monotonic() - t
+    if os.environ.get("STOCKRELAY_BENCH_CATALOG_LOG"):  # the daemon's log: per-batch shop/database times
+        with open(f"{os.environ['STOCKRELAY_BENCH_CATALOG_LOG']}.{kind}.{len(docs)}", "a") as f:
+            f.write(r.stderr)
     m = STATS.search(r.stdout)
     if r.returncode != 0 or not m:
         raise RuntimeError(f"stockrelayd catalog failed ({r.returncode}): {r.stdout[-300:]} {r.stderr[-500:]}")

@@ -503,7 +503,7 @@ def main():
     p.add_argument("--runs", type=int, default=None, help="runs per figure (default 3, --quick 1)")
     p.add_argument("--baseline-stockrelayd", default="",
                    help="woo-real: stockrelayd to compare with (else env STOCKRELAY_BASELINE_STOCKRELAYD)")
-    p.add_argument("--catalog-products", type=int, default=None,
+    p.add_argument("--catalog-products", "--products", dest="catalog_products", type=int, default=None,
                    help="catalog: products published (default 300, --quick 40; e.g. 10000)")
     p.add_argument("--woo-catalog-products", type=int, default=None,
                    help="catalog-woo: products published into a real WooCommerce site (default 50, --quick 10)")

@@ -191,6 +191,20 @@ queries::RetryResult retry_failed_documents(pg::Connection& conn, std::optional<
     return {r.i64(0, 0), r.i64(0, 1)};
 }
 
+std::map<std::int64_t, Backlog> backlog(pg::Connection& conn, std::optional<std::int64_t> only) {
+    auto r = conn.exec(
+        "SELECT c.id, count(o.id) FILTER (WHERE o.kind = 'product' AND o.state IN ('pending', 'in_flight')), "
+        "       count(o.id) FILTER (WHERE o.kind = 'price' AND o.state IN ('pending', 'in_flight')), "
+        "       count(o.id) FILTER (WHERE o.state = 'failed') "
+        "  FROM stock_relay_channel c "
+        "  LEFT JOIN stock_relay_outbox o ON o.channel_id = c.id AND o.kind IN ('product', 'price') "
+        " WHERE c.catalog_enabled AND ($1::integer IS NULL OR c.id = $1::integer) GROUP BY c.id",
+        pg::Params().add(only));
+    std::map<std::int64_t, Backlog> out;
+    for (int i = 0; i < r.rows(); ++i) out[r.i64(i, 0)] = Backlog{r.i64(i, 1), r.i64(i, 2), r.i64(i, 3)};
+    return out;
+}
+
 void finish_preview(pg::Connection& conn, std::int64_t id, const std::string& result_json) {
     conn.exec("UPDATE stock_relay_catalog_preview SET state = 'done', result = $2::jsonb, error = NULL, "
               "       finished_at = (now() AT TIME ZONE 'UTC') WHERE id = $1::bigint",

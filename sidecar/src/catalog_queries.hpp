@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -32,6 +33,15 @@ std::vector<queries::ChannelRow> catalog_channels(pg::Connection& conn, std::opt
 // flight, live edits first, SKIP LOCKED; expired leases come back first.
 std::vector<CatalogRow> claim(pg::Connection& conn, std::int64_t channel_id, const std::string& worker_id,
                               std::chrono::seconds lease, int limit, const std::optional<std::string>& due_before);
+
+// Per catalogue channel (catalog_enabled): product and price rows pending or
+// in flight, and catalogue rows failed (`stockrelayd status`).
+struct Backlog {
+    std::int64_t product = 0;
+    std::int64_t price = 0;
+    std::int64_t failed = 0;
+};
+std::map<std::int64_t, Backlog> backlog(pg::Connection& conn, std::optional<std::int64_t> only);
 
 // The channel's map rows of a template.
 stockrelay::catalog::Mapping load_mapping(pg::Connection& conn, std::int64_t channel_id, std::int64_t template_id);

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include "ack.hpp"
+#include "catalog_rows.hpp"
 #include "liveness.hpp"
 #include "logging.hpp"
 #include "metrics.hpp"
+#include "metrics_catalog.hpp"
 #include "stockrelay/log.hpp"
 
 namespace stockrelay::sidecar {
@@ -22,52 +24,6 @@ struct CatalogRunner::Shop {
     std::unique_ptr<stockrelay::catalog::Publisher> publisher;
     std::optional<Error> broken;
 };
-
-namespace {
-
-// What happened to one row, before it is written.
-struct RowFate {
-    std::optional<Error> error;
-    bool postpone = false;  // waits for another row: pending again, attempt refunded
-    std::string why;        // postpone: the reason shown on the row
-    stockrelay::catalog::PublishOutcome outcome;
-};
-
-RowFate failed(Error e) {
-    RowFate f;
-    f.error = std::move(e);
-    return f;
-}
-
-RowFate publish_row(pg::Connection& conn, stockrelay::catalog::Publisher& pub, std::int64_t channel_id,
-                    const cq::CatalogRow& row) {
-    RowFate f;
-    const auto payload = json::parse(row.payload.empty() ? "null" : row.payload, nullptr, false);
-    auto mapping = cq::load_mapping(conn, channel_id, row.template_id);
-    if (row.kind == "product") {
-        auto doc = stockrelay::catalog::parse_document(payload);
-        if (!doc) return failed(doc.error());
-        f.outcome = pub.publish(*doc, mapping);
-    } else {
-        auto prices = stockrelay::catalog::parse_prices(payload);
-        if (!prices) return failed(prices.error());
-        if (!mapping.product()) {
-            if (cq::product_row_open(conn, channel_id, row.template_id)) {
-                f.postpone = true;
-                f.why = "waiting for this product's catalogue row: the prices follow once the product is in the shop";
-                return f;
-            }
-            return failed(make_error(ErrorCode::not_found,
-                                     "the product is not published on this channel: publish it (Sync catalogue), "
-                                     "then Retry"));
-        }
-        f.outcome = pub.publish_prices(*prices, mapping);
-    }
-    f.error = f.outcome.error;
-    return f;
-}
-
-}  // namespace
 
 CatalogStats& CatalogStats::operator+=(const CatalogStats& o) {
     rows += o.rows;
@@ -114,14 +70,17 @@ CatalogStats CatalogRunner::process(pg::Connection& conn, Shop& shop, const std:
                                     const std::atomic<bool>& stop) {
     CatalogStats stats;
     bool paused = false;  // the shop refused the channel: the rest goes back untouched
+    const auto t0 = steady_clock::now();
+    const int calls_before = shop.publisher->http_calls();
+    auto fates = stop ? std::vector<RowFate>(rows.size()) : publish_rows(conn, *shop.publisher, shop.config.id, rows);
+    const auto t1 = steady_clock::now();
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto& row = rows[i];
-        RowFate fate;
-        if (paused || stop) {
+        RowFate& fate = fates[i];
+        if (stop || (paused && (fate.error || fate.postpone))) {  // what landed in the shop is still written
+            fate = RowFate{};
             fate.postpone = true;
             fate.why = paused ? "held while the shop refuses this channel" : "not sent: shutting down";
-        } else {
-            fate = publish_row(conn, *shop.publisher, shop.config.id, row);
         }
         AckDecision d;
         if (fate.postpone) {
@@ -166,6 +125,9 @@ CatalogStats CatalogRunner::process(pg::Connection& conn, Shop& shop, const std:
 
         ++stats.rows;
         stats.http_calls += fate.outcome.http_calls;
+        metrics::catalog_calls(shop.config.id, fate.outcome.http_calls);
+        if (a.state == "done") metrics::catalog_published(shop.config.id, fate.outcome.action, fate.outcome.adopted);
+        else if (a.error_code) metrics::catalog_failed(shop.config.id, *a.error_code);
         if (a.state == "done") ++stats.ok;
         else if (a.state == "failed") ++stats.failed;
         else ++stats.retried;
@@ -182,6 +144,10 @@ CatalogStats CatalogRunner::process(pg::Connection& conn, Shop& shop, const std:
         for (std::size_t k = i + 1; k < rows.size(); ++k) rest.push_back(rows[k].id);
         queries::extend_lease(conn, rest, options_.worker_id, options_.lease);
     }
+    const auto ms = [](auto d) { return std::chrono::duration_cast<milliseconds>(d).count(); };
+    log::info("channel {} ({}): catalogue batch of {} row(s): shop {} ms in {} call(s), database {} ms",
+              shop.config.id, shop.config.name, rows.size(), ms(t1 - t0), shop.publisher->http_calls() - calls_before,
+              ms(steady_clock::now() - t1));
     return stats;
 }
 
@@ -204,7 +170,11 @@ CatalogStats CatalogRunner::drain(pg::Connection& conn, const std::optional<std:
     CatalogStats total;
     for (const auto& row : cq::catalog_channels(conn, options_.channel)) {
         if (stop) break;
-        if (Shop* shop = shop_for(row)) total += drain_channel(conn, *shop, due_before, stop, one_batch);
+        Shop* shop = shop_for(row);
+        if (!shop) continue;
+        const auto s = drain_channel(conn, *shop, due_before, stop, one_batch);
+        total += s;
+        if (!stop) healer_.after_pass(conn, shop->config.id, s.ok - s.unchanged);
     }
     total.previews += answer_previews(conn);
     return total;
@@ -245,7 +215,10 @@ int CatalogRunner::answer_previews(pg::Connection& conn) {
         std::vector<json> list;
         if (docs.is_array())
             for (auto& d : docs) list.push_back(d);
+        const auto t0 = steady_clock::now();
         auto result = preview(conn, req->channel_id, list);
+        metrics::catalog_preview(req->channel_id, static_cast<bool>(result),
+                                 std::chrono::duration<double>(steady_clock::now() - t0).count());
         if (result) {
             cq::finish_preview(conn, req->id, result->dump());
             log::info("channel {}: dry run {} answered ({} document(s))", req->channel_id, req->id, list.size());

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog_heal.hpp"
 #include "catalog_queries.hpp"
 #include "pg.hpp"
 #include "stockrelay/backoff.hpp"
@@ -78,6 +79,7 @@ private:
     Wakeup& wake_;
     std::mt19937_64 rng_;
     std::map<std::int64_t, std::unique_ptr<Shop>> shops_;
+    CatalogHealer healer_;
 };
 
 }  // namespace stockrelay::sidecar

@@ -155,6 +155,7 @@ std::string health_text(const queries::ChannelStatus& s) {
 nlohmann::json status_json(pg::Connection& conn, const Globals& g) {
     const auto rows = queries::status(conn, g.channel);
     const auto reconciles = last_reconciles(conn, g.channel);
+    const auto catalog = catalog_queries::backlog(conn, g.channel);
     auto channels = nlohmann::json::array();
     for (const auto& s : rows) {
         nlohmann::json c = {{"id", s.id}, {"name", s.name}, {"type", s.type}, {"enabled", s.enabled},
@@ -163,6 +164,8 @@ nlohmann::json status_json(pg::Connection& conn, const Globals& g) {
         c["last_success"] = s.last_success ? nlohmann::json(*s.last_success) : nullptr;
         c["last_failure"] = s.last_error ? nlohmann::json(logging::redact(*s.last_error)) : nullptr;
         add_health_json(s, c);
+        if (auto b = catalog.find(s.id); b != catalog.end())
+            c["catalog_backlog"] = {{"product", b->second.product}, {"price", b->second.price}, {"failed", b->second.failed}};
         auto rc = reconciles.find(s.id);
         c["last_reconcile"] = rc == reconciles.end() ? nlohmann::json() : reconcile_json(rc->second);
         channels.push_back(std::move(c));
@@ -173,6 +176,7 @@ nlohmann::json status_json(pg::Connection& conn, const Globals& g) {
 void status_text(pg::Connection& conn, const Globals& g) {
     const auto rows = queries::status(conn, g.channel);
     const auto reconciles = last_reconciles(conn, g.channel);
+    const auto catalog = catalog_queries::backlog(conn, g.channel);
     if (rows.empty()) std::cout << "no channels\n";
     for (const auto& s : rows) {
         std::cout << fmt::format("channel {} \"{}\" ({}, {}): pending={} in_flight={} done={} failed={} superseded={}",
@@ -182,6 +186,9 @@ void status_text(pg::Connection& conn, const Globals& g) {
         std::cout << " oldest_pending=" << (s.oldest_pending_seconds ? fmt_age(*s.oldest_pending_seconds) : "-");
         std::cout << " last_success=" << s.last_success.value_or("never") << "\n";
         std::cout << health_text(s);
+        if (auto b = catalog.find(s.id); b != catalog.end())
+            std::cout << fmt::format("  catalogue backlog: product rows={} price rows={} (pending or in flight), "
+                                     "failed={}\n", b->second.product, b->second.price, b->second.failed);
         if (s.last_error) std::cout << "  last failure: " << logging::redact(*s.last_error) << "\n";
         if (auto rc = reconciles.find(s.id); rc != reconciles.end()) std::cout << reconcile_text(rc->second);
     }

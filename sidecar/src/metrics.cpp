@@ -136,6 +136,8 @@ void record_batch(pg::Connection& conn, std::int64_t channel, const std::vector<
     observe_lag(conn, channel, done);
 }
 
+prometheus::Registry& registry() { return *figures().registry; }
+
 std::string exposition(const std::vector<prometheus::MetricFamily>& extra) {
     auto families = figures().registry->Collect();
     families.insert(families.end(), extra.begin(), extra.end());

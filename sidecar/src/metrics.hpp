@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
 
 #include "pg.hpp"
 #include "stockrelay/channels/channel.hpp"
@@ -38,6 +39,9 @@ void webhook_request(int status);
 // landed (one primary-key query on `conn`; a failure there is ignored).
 void record_batch(pg::Connection& conn, std::int64_t channel, const std::vector<PendingAck>& acks,
                   const channels::PushReport& report, std::int64_t push_ms);
+
+// The registry every recorded series lives in (metrics_catalog.cpp adds its own).
+prometheus::Registry& registry();
 
 // The Prometheus text exposition: the recorded figures plus `extra`
 // (collected from the database at scrape time; may be empty).

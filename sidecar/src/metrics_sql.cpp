@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "metrics_catalog.hpp"
 #include "queries.hpp"
 
 namespace stockrelay::sidecar::metrics {
@@ -119,6 +120,7 @@ DbSnapshot DbFigures::read() {
         channel_families(s.channels, s.families);
         inbox_families(*conn_, s.families);
         reconcile_families(*conn_, s.families);
+        catalog_backlog_families(*conn_, s.families);
     } catch (const pg::Error& e) {
         if (e.connection_lost() || !s.reachable) conn_.reset();
         s.reachable = s.reachable && !e.connection_lost();

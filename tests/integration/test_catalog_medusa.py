@@ -15,6 +15,7 @@ import pytest
 
 from emulators.medusa import MedusaServer, medusa_available
 from harness import catalog, outbox
+from harness.tcp_proxy import FreezableProxy
 
 pytestmark = [pytest.mark.sidecar, pytest.mark.slow]
 
@@ -284,3 +285,126 @@ def test_a_dry_run_is_answered_and_changes_nothing(shop, sidecar, db):
     text = sidecar.cmd("catalog", "--dry-run", "--channel", str(shop.cid)).stdout
     assert "updated: 1" in text and f'variants[C{n}-R].price: 12.5 -> "99.00"' in text
     assert outbox.counts(db.conn)["pending"] == 1  # the dry run published nothing
+
+
+def test_a_first_publish_goes_in_batches_and_a_price_change_reads_the_products_in_one_call(shop, sidecar, db):
+    """12 new products: one lookup of their SKUs and one POST /admin/products/batch (plus the store's
+    two reads), not two calls each; a price change across them: one GET for all, one POST each."""
+    srv, n = shop.srv, shop.n
+    docs = [catalog.document(7000 + n * 100 + i, f"Batch {n}-{i}", [(n * 100 + i, f"C{n}-B{i}", [], f"{i + 1}.00")],
+                             options=[]) for i in range(12)]
+    catalog.enqueue(db.conn, "product", shop.cid, docs)
+    s = stats(sidecar.drain_once())
+    assert (s["rows"], s["done"], s["failed"]) == (12, 12, 0), s
+    assert s["calls"] <= 4, s  # store, shipping profile, SKU lookup, batch create
+    m = catalog.catalog_map(db.conn, shop.cid)
+    for i, d in enumerate(docs):
+        p = product(srv, m[d["external_id"]]["remote_id"])
+        assert p["title"] == f"Batch {n}-{i}" and [v["sku"] for v in p["variants"]] == [f"C{n}-B{i}"]
+        assert [x["amount"] for x in p["variants"][0]["prices"]] == [i + 1]
+        assert m[d["variants"][0]["external_id"]]["remote_id"] == p["variants"][0]["id"]
+        assert f"C{n}-B{i}" in row_of(db, d["template_id"])["request_excerpt"]
+
+    catalog.enqueue(db.conn, "price", shop.cid, [catalog.prices(d, {f"C{n}-B{i}": f"{i + 1}.50"})
+                                                 for i, d in enumerate(docs)])
+    s = stats(sidecar.drain_once())
+    assert (s["done"], s["failed"]) == (12, 0), s
+    assert s["calls"] <= 3 + 12, s  # store, shipping profile, one product list, one price POST each
+    for i, d in enumerate(docs):
+        p = product(srv, m[d["external_id"]]["remote_id"])
+        assert [x["amount"] for x in p["variants"][0]["prices"]] == [i + 1.5]
+
+
+def test_a_batch_medusa_refuses_is_published_item_by_item_so_only_the_bad_product_fails(shop, sidecar, db):
+    """Medusa 2.21 refuses a whole products/batch for one duplicate handle (and creates none of it):
+    the others land, the bad one fails with Medusa's words about its handle."""
+    srv, n = shop.srv, shop.n
+    srv.create_product(f"Handle holder {n}", [f"C{n}-HOLD"])
+    held = product(srv, next(iter(products_with_sku(srv, f"C{n}-HOLD"))))["handle"]
+    docs = [catalog.document(8000 + n * 100 + i, f"Mixed {n}-{i}", [(n * 100 + i, f"C{n}-M{i}", [], "5.00")],
+                             options=[], handle=held if i == 2 else None) for i in range(5)]
+    catalog.enqueue(db.conn, "product", shop.cid, docs)
+    s = stats(sidecar.drain_once())
+    assert (s["rows"], s["done"], s["failed"]) == (5, 4, 1), s
+    bad = row_of(db, docs[2]["template_id"])
+    assert bad["state"] == "failed" and bad["error_code"] == "rejected" and f"handle: {held}" in bad["last_error"]
+    for i in (0, 1, 3, 4):
+        assert row_of(db, docs[i]["template_id"])["state"] == "done"
+        assert products_with_sku(srv, f"C{n}-M{i}")
+    assert not products_with_sku(srv, f"C{n}-M2")
+
+
+def test_rows_failed_while_medusa_was_unreachable_come_back_by_themselves(db, medusa, sidecar):
+    """Medusa unreachable (a frozen TCP relay in front of the real server: every call times out),
+    retries spent: the rows fail 'transient'. Once Medusa answers again, plain drains re-queue
+    them (one probe row first, then the rest once it landed) and they land; a row a person must
+    fix (a currency the store lacks: 'rejected') stays failed."""
+    proxy = FreezableProxy(medusa.port)
+    try:
+        cid = outbox.add_channel(db.conn, name="Medusa behind a relay", channel_type="medusa",
+                                 base_url=f"http://127.0.0.1:{proxy.port}", credentials={"api_key": medusa.secret_key},
+                                 timeout_ms=1500, max_attempts=1, retry_window_hours=1)
+        outbox.update_channel(db.conn, cid, catalog_enabled=True)
+        n = next(_seq)
+        docs = [catalog.document(9000 + n * 10 + i, f"Heal {n}-{i}", [(n * 10 + i, f"C{n}-H{i}", [], "7.00")],
+                                 options=[]) for i in range(3)]
+        dollars = catalog.document(9000 + n * 10 + 5, f"Dollars {n}", [(n * 10 + 5, f"C{n}-HUSD", [], "7")],
+                                   options=[], currency="USD")
+        catalog.enqueue(db.conn, "product", cid, docs + [dollars])
+        db.query("UPDATE stock_relay_outbox SET enqueued_at = enqueued_at - interval '2 hours'")  # retries spent
+        proxy.freeze()
+        s = stats(sidecar.drain_once(timeout=300))
+        assert s["failed"] == 4, s
+        assert {row_of(db, d["template_id"])["error_code"] for d in docs} == {"transient"}
+        proxy.thaw()
+        outbox.update_channel(db.conn, cid, timeout_ms=60000)  # a create takes Medusa seconds on a loaded machine
+        logs = []
+        for _ in range(6):  # each pass: what is due, then (idle) one probe row, or (a row landed) all of them
+            logs.append(sidecar.drain_once(timeout=300).stderr)
+            if all(row_of(db, d["template_id"])["state"] == "done" for d in docs):
+                break
+        for d in docs:
+            assert row_of(db, d["template_id"])["state"] == "done", (logs, [
+                {k: r[k] for k in ("id", "product_id", "state", "error_code", "next_attempt_at", "attempts")}
+                for r in outbox.rows(db.conn)])
+            assert products_with_sku(medusa, d["variants"][0]["sku"])
+        usd = row_of(db, dollars["template_id"])
+        assert usd["state"] == "failed" and usd["error_code"] == "rejected", usd
+    finally:
+        proxy.close()
+
+
+def test_the_catalogue_has_prometheus_series_that_promtool_accepts(shop, sidecar, db):
+    import shutil
+    import subprocess
+    import urllib.request
+    from harness.pg import free_port
+    n = shop.n
+    docs = [catalog.document(9500 + n * 10 + i, f"Metric {n}-{i}", [(n * 10 + i, f"C{n}-X{i}", [], "3.00")],
+                             options=[]) for i in range(2)]
+    bad = catalog.document(9500 + n * 10 + 5, f"Metric USD {n}", [(n * 10 + 5, f"C{n}-XU", [], "3")],
+                           options=[], currency="USD")
+    port = free_port()
+    proc = sidecar.start("--metrics-listen", f"127.0.0.1:{port}", "--poll-interval", "0.3")
+    try:
+        catalog.enqueue(db.conn, "product", shop.cid, docs + [bad])
+        outbox.wait_until(lambda: all(r["state"] in ("done", "failed") for r in outbox.rows(db.conn)),
+                          timeout=120, message="catalogue rows to land")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            scrape = r.read().decode()
+    finally:
+        assert proc.stop() == 0
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing (Debian package prometheus; scripts/bootstrap installs it)"
+    check = subprocess.run([promtool, "check", "metrics"], input=scrape, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    ch = str(shop.cid)
+    assert f'stockrelay_catalog_rows_published_total{{action="created",channel="{ch}"}} 2' in scrape, scrape
+    assert f'stockrelay_catalog_rows_failed_total{{channel="{ch}",error_code="rejected"}} 1' in scrape
+    calls = re.search(rf'stockrelay_catalog_shop_requests_total{{channel="{ch}"}} (\d+)', scrape)
+    assert calls and int(calls.group(1)) >= 2
+    assert f'stockrelay_catalog_backlog_rows{{channel="{ch}",kind="product"}} 0' in scrape
+    # `stockrelayd status` shows the catalogue backlog per channel.
+    [c] = [c for c in sidecar.status(as_json=True)["channels"] if c["id"] == shop.cid]
+    assert c["catalog_backlog"] == {"product": 0, "price": 0, "failed": 1}, c
+    assert "catalogue backlog: product rows=0 price rows=0 (pending or in flight), failed=1" in sidecar.status().stdout

@@ -66,26 +66,59 @@ public:
         run(out, [&]() -> std::optional<Error> {
             const auto* p = mapping.product();
             if (!p) return make_error(ErrorCode::not_found, "the product is not published on this channel yet");
-            auto st = store();
-            if (!st) return st.error();
-            const auto cur = md::lower_currency(prices.currency);
-            if (std::find(st->currencies.begin(), st->currencies.end(), cur) == st->currencies.end())
-                return make_error(ErrorCode::rejected,
-                                  fmt::format("the prices are in {}, which the Medusa store does not have: add it to "
-                                              "the store's currencies in Medusa, or give the channel a pricelist in a "
-                                              "store currency",
-                                              prices.currency));
             auto shop = get_product(p->remote_id, out);
             if (!shop) return shop.error();
-            if (shop->is_null()) return make_error(ErrorCode::not_found, "the Medusa product is gone; publish it again");
-            auto body = md::price_update(prices, *shop, mapping);
-            if (!body) return body.error();
-            if (body->is_null()) return std::nullopt;
-            auto r = call("POST", fmt::format("/admin/products/{}/variants/batch", p->remote_id), *body, out);
-            return r ? std::nullopt : std::optional<Error>(r.error());
+            return set_prices(prices, mapping, *shop, out);
         });
         out.http_calls = calls_ - before;
         return out;
+    }
+
+    // Fresh products (no mapping, nothing with their SKUs in the shop) go in one
+    // POST /admin/products/batch; everything else, and every item of a batch
+    // Medusa refuses, goes through publish() one by one.
+    std::vector<PublishOutcome> publish_batch(const std::vector<PublishItem>& items) override {
+        std::vector<PublishOutcome> outs(items.size());
+        std::vector<std::size_t> fresh, alone;
+        for (std::size_t i = 0; i < items.size(); ++i)
+            (items[i].mapping->product() || !items[i].doc->active ? alone : fresh).push_back(i);
+        if (fresh.size() < 2) alone.insert(alone.end(), fresh.begin(), fresh.end()), fresh.clear();
+        else create_batch(items, fresh, alone, outs);
+        for (auto i : alone) {
+            const int shared = outs[i].http_calls;  // a batch lookup counted on this item
+            outs[i] = publish(*items[i].doc, *items[i].mapping);
+            outs[i].http_calls += shared;
+        }
+        return outs;
+    }
+
+    // One GET for the shop products of every item, then one variants/batch per
+    // product whose prices changed.
+    std::vector<PublishOutcome> publish_prices_batch(const std::vector<PriceItem>& items) override {
+        std::vector<PublishOutcome> outs(items.size());
+        std::vector<std::string> ids;
+        for (const auto& it : items)
+            if (const auto* p = it.mapping->product()) ids.push_back(p->remote_id);
+        if (ids.size() < 2) {
+            for (std::size_t i = 0; i < items.size(); ++i) outs[i] = publish_prices(*items[i].prices, *items[i].mapping);
+            return outs;
+        }
+        const int before = calls_;
+        auto shops = list_products(ids, outs[0]);
+        outs[0].http_calls = calls_ - before;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const int start = calls_;
+            outs[i].action = "prices";
+            run(outs[i], [&]() -> std::optional<Error> {
+                if (!shops) return shops.error();
+                const auto* p = items[i].mapping->product();
+                if (!p) return make_error(ErrorCode::not_found, "the product is not published on this channel yet");
+                const auto it = shops->find(p->remote_id);
+                return set_prices(*items[i].prices, *items[i].mapping, it == shops->end() ? json() : it->second, outs[i]);
+            });
+            outs[i].http_calls += calls_ - start;
+        }
+        return outs;
     }
 
     PreviewEntry preview(const Document& doc, const Mapping& mapping) override {
@@ -179,6 +212,113 @@ private:
         if (!r && r.error().code == ErrorCode::not_found) return json();
         if (!r) return r.error();
         return r->value("product", json());
+    }
+
+    // The prices of one shop product (null: gone) set as `prices` says.
+    std::optional<Error> set_prices(const PriceDocument& prices, const Mapping& mapping, const json& shop,
+                                    PublishOutcome& out) {
+        auto st = store();
+        if (!st) return st.error();
+        const auto cur = md::lower_currency(prices.currency);
+        if (std::find(st->currencies.begin(), st->currencies.end(), cur) == st->currencies.end())
+            return make_error(ErrorCode::rejected,
+                              fmt::format("the prices are in {}, which the Medusa store does not have: add it to "
+                                          "the store's currencies in Medusa, or give the channel a pricelist in a "
+                                          "store currency",
+                                          prices.currency));
+        if (shop.is_null()) return make_error(ErrorCode::not_found, "the Medusa product is gone; publish it again");
+        auto body = md::price_update(prices, shop, mapping);
+        if (!body) return body.error();
+        if (body->is_null()) return std::nullopt;
+        auto r = call("POST", fmt::format("/admin/products/{}/variants/batch", shop.value("id", "")), *body, out);
+        return r ? std::nullopt : std::optional<Error>(r.error());
+    }
+
+    // Shop products by id, in one call (those Medusa no longer has are absent).
+    Result<std::map<std::string, json>> list_products(const std::vector<std::string>& ids, PublishOutcome& out) {
+        std::string q;
+        for (const auto& id : ids) q += "&id%5B%5D=" + url_encode(id);
+        auto r = call("GET", fmt::format("/admin/products?fields={}&limit={}{}", md::product_fields(), ids.size(), q),
+                      nullptr, out);
+        if (!r) return r.error();
+        return md::by_id(r->value("products", json::array()));
+    }
+
+    // The fresh items' SKUs already in the shop move to `alone` (adoption);
+    // the rest are created in one call. A refused batch: each item alone.
+    void create_batch(const std::vector<PublishItem>& items, std::vector<std::size_t> fresh,
+                      std::vector<std::size_t>& alone, std::vector<PublishOutcome>& outs) {
+        auto& lead = outs[fresh.front()];  // carries the batch's shared calls
+        const int before = calls_;
+        auto fail_all = [&](const Error& e) {
+            for (auto i : fresh) outs[i].error = reword(e);
+        };
+        auto st = store();
+        if (!st) return fail_all(st.error());
+        std::vector<std::size_t> ok;
+        for (auto i : fresh)
+            if (auto err = md::check_store(*items[i].doc, *st)) outs[i].error = reword(*err);
+            else ok.push_back(i);
+        fresh = taken_skus_apart(items, ok, alone, lead, outs);
+        if (fresh.empty()) return void(lead.http_calls = calls_ - before);
+        std::vector<const Document*> docs;
+        for (auto i : fresh) docs.push_back(items[i].doc);
+        PublishOutcome batch;
+        auto r = call("POST", fmt::format("/admin/products/batch?fields={}", md::product_fields()),
+                      md::batch_create_body(docs, *st), batch);
+        lead.http_calls = calls_ - before;
+        if (!r && md::retry_items_alone(r.error())) return alone.insert(alone.end(), fresh.begin(), fresh.end()), void();
+        if (!r) return fail_all(r.error());
+        const auto created = md::by_external_id(r->value("created", json::array()));
+        for (auto i : fresh) land_created(*items[i].doc, created, batch.http_status, outs[i]);
+    }
+
+    // Moves the items whose SKUs Medusa already has to `alone`; returns the rest.
+    std::vector<std::size_t> taken_skus_apart(const std::vector<PublishItem>& items, const std::vector<std::size_t>& ok,
+                                              std::vector<std::size_t>& alone, PublishOutcome& lead,
+                                              std::vector<PublishOutcome>& outs) {
+        std::vector<const Document*> docs;
+        for (auto i : ok) docs.push_back(items[i].doc);
+        if (docs.empty()) return {};
+        std::size_t n = 0;
+        const auto q = md::sku_query(docs, n);
+        auto r = call("GET", fmt::format("/admin/product-variants?fields=id,sku&limit={}{}", n + 10, q), nullptr, lead);
+        if (!r && !md::retry_items_alone(r.error())) {  // the shop is down or refuses: one wait, not one per item
+            for (auto i : ok) outs[i].error = reword(r.error());
+            return {};
+        }
+        if (!r) {  // let each item meet the error itself
+            alone.insert(alone.end(), ok.begin(), ok.end());
+            return {};
+        }
+        std::set<std::string> taken;
+        for (const auto& v : r->value("variants", json::array())) taken.insert(v.value("sku", ""));
+        std::vector<std::size_t> rest;
+        for (auto i : ok) {
+            bool hit = false;
+            for (const auto& v : items[i].doc->variants) hit = hit || taken.count(v.sku) > 0;
+            (hit ? alone : rest).push_back(i);
+        }
+        return rest;
+    }
+
+    void land_created(const Document& doc, const std::map<std::string, json>& created, int status, PublishOutcome& out) {
+        const int before = calls_;
+        const auto request = http::excerpt(
+            "POST /admin/products/batch (create, this product) " + md::create_body(doc, *store_).dump(), 2000);
+        out.http_status = status;
+        const auto it = created.find(doc.external_id);
+        if (it == created.end()) {
+            out.error = make_error(ErrorCode::transient, "Medusa's batch answer does not list this product", status);
+            return;
+        }
+        out.action = "created";
+        out.map = md::map_entries(doc, it->second, false);
+        rank_options(doc, it->second, out);
+        out.request_excerpt = request;  // the row's own product, not the ranks call
+        out.response_excerpt = http::excerpt(it->second.dump(), 2000);
+        out.http_status = status;
+        out.http_calls += calls_ - before;
     }
 
     // By the mapping; else by the variants' SKUs (a product made by hand: adopted).

@@ -4,6 +4,7 @@
 // GET /admin/products/:id?fields=<product_fields()> answers.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,20 @@ Plan diff(const Document& doc, const nlohmann::json& shop, const Mapping& mappin
 // shop already has every price. Fails (ErrorCode::not_found) for a variant
 // the shop product does not have.
 Result<nlohmann::json> price_update(const PriceDocument& prices, const nlohmann::json& shop, const Mapping& mapping);
+
+// Batches (medusa_batch.cpp). POST /admin/products/batch {"create": [...]}:
+// Medusa 2.21 creates all or none (one duplicate SKU refuses the whole batch
+// with 400, nothing created) and answers "created" in no particular order.
+nlohmann::json batch_create_body(const std::vector<const Document*>& docs, const StoreContext& store);
+// The products of a list or batch answer by external_id (then by id).
+std::map<std::string, nlohmann::json> by_external_id(const nlohmann::json& products);
+std::map<std::string, nlohmann::json> by_id(const nlohmann::json& products);
+// After a batch call failed with `e`: true when the items must be retried one
+// by one (Medusa answered and refused the batch: one of them is bad), false
+// when every item shares the error (no answer, throttled, credentials).
+bool retry_items_alone(const Error& e);
+// The query string `&sku%5B%5D=..` of every variant of `docs`, and their count.
+std::string sku_query(const std::vector<const Document*>& docs, std::size_t& count);
 
 // The map rows for a template after a publish, from the shop's product.
 std::vector<MapEntry> map_entries(const Document& doc, const nlohmann::json& shop, bool adopted);

@@ -62,6 +62,19 @@ struct PreviewEntry {
     std::string message;  // conflicts
 };
 
+// One document of a batch publish with the channel's map rows of its template
+// (both borrowed for the duration of the call).
+struct PublishItem {
+    const Document* doc = nullptr;
+    const Mapping* mapping = nullptr;
+};
+
+// One price payload of a batch price publish.
+struct PriceItem {
+    const PriceDocument* prices = nullptr;
+    const Mapping* mapping = nullptr;
+};
+
 class Publisher {
 public:
     virtual ~Publisher() = default;
@@ -70,6 +83,14 @@ public:
     virtual PublishOutcome publish(const Document& doc, const Mapping& mapping) = 0;
     // Sets the variants' prices in the document's currency (the template must be mapped).
     virtual PublishOutcome publish_prices(const PriceDocument& prices, const Mapping& mapping) = 0;
+    // Several documents at once: outcome i is items[i]'s. A shop with batch
+    // endpoints overrides it to make fewer calls, but a bad document must still
+    // fail alone with its own error while the others land. HTTP calls shared by
+    // the batch are counted on one of the outcomes (the sum is the batch's).
+    // Default (publisher.cpp): publish() for each item.
+    virtual std::vector<PublishOutcome> publish_batch(const std::vector<PublishItem>& items);
+    // publish_prices() for several templates; same rules as publish_batch().
+    virtual std::vector<PublishOutcome> publish_prices_batch(const std::vector<PriceItem>& items);
     // Reads the shop and says what publish() would change; changes nothing.
     virtual PreviewEntry preview(const Document& doc, const Mapping& mapping) = 0;
     // HTTP calls made since construction (figures, tests).
