@@ -30,6 +30,7 @@
         "views/stock_relay_channel_reconcile_views.xml",
         "security/catalog/ir.model.access.csv",
         "views/catalog_views.xml",
+        "data/catalog_background_data.xml",
     ],
     "assets": {
         "web.assets_tests": ["stock_relay/static/tests/tours/*.js"],
