@@ -25,3 +25,4 @@ from . import test_catalog_preview
 from . import test_catalog_commit
 from . import test_catalog_screens
 from . import test_catalog_background
+from . import test_catalog_dashboard
