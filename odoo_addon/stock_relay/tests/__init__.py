@@ -26,3 +26,4 @@ from . import test_catalog_commit
 from . import test_catalog_screens
 from . import test_catalog_background
 from . import test_catalog_dashboard
+from . import test_catalog_tour
