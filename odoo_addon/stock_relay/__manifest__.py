@@ -30,6 +30,8 @@
         "views/stock_relay_channel_reconcile_views.xml",
         "security/catalog/ir.model.access.csv",
         "views/catalog_views.xml",
+        "data/catalog_background_data.xml",
+        "views/catalog_dashboard_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["stock_relay/static/tests/tours/*.js"],

@@ -30,3 +30,5 @@ from . import catalog_preview
 from . import catalog_map
 from . import catalog_publish
 from . import catalog_outbox
+from . import catalog_background
+from . import catalog_dashboard

@@ -10,6 +10,8 @@ import logging
 
 from odoo import api, models
 
+from .catalog_background import catalog_inline_limit
+
 _logger = logging.getLogger(__name__)
 
 CATALOG = "stock_relay.catalog"          # {(kind, template_id): {channel id or None (all), ...}}
@@ -67,8 +69,27 @@ class StockRelayCatalogCapture(models.AbstractModel):
             for channel in channels:
                 if None in targets or channel.id in targets:
                     wanted[kind].setdefault(channel, set()).add(tid)
+        if self._hand_to_background(wanted, leaving):
+            return
         for kind in ("product", "price"):
             self._enqueue_wanted(kind, wanted[kind], leaving if kind == "product" else set(), "catalog")
+
+    @api.model
+    def _hand_to_background(self, wanted, leaving):
+        """Above the inline limit the documents are built after the commit, in chunks (catalog_background.py)."""
+        pairs = sum(len(tids) for per_kind in wanted.values() for tids in per_kind.values()) + len(leaving)
+        if pairs <= catalog_inline_limit(self.env):
+            return False
+        Job = self.env["stock.relay.catalog.job"].sudo()
+        Channel = self.env["stock.relay.channel"].sudo()
+        for channel_id in {cid for cid, _tid in leaving} - {c.id for c in wanted["product"]}:
+            wanted["product"].setdefault(Channel.browse(channel_id), set())
+        for kind in ("product", "price"):
+            for channel, tids in wanted[kind].items():
+                gone = {tid for cid, tid in leaving if cid == channel.id} if kind == "product" else set()
+                Job._start(channel, kind, tids, gone - tids)
+        self.env.flush_all()  # created at precommit: nothing flushes after this hook
+        return True
 
     @api.model
     def _enqueue_wanted(self, kind, wanted, leaving, trigger):

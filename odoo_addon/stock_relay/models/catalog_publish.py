@@ -3,6 +3,8 @@ and dry runs for a channel or one product (stock_relay_catalog_preview)."""
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
+from .catalog_background import catalog_inline_limit
+
 CHUNK = 1000
 
 
@@ -26,16 +28,23 @@ class StockRelayChannelCatalog(models.Model):
         """Queue the document of every product of the selection (trigger catalog_sync, bulk priority)."""
         self._check_catalog()
         catalog = self.env["stock.relay.catalog"].sudo()
-        written = 0
+        written = background = 0
         for channel in self.sudo():
             templates = channel._selected_templates()
+            if len(templates) > catalog_inline_limit(self.env):
+                background += self.env["stock.relay.catalog.job"].sudo()._start(
+                    channel, "product", templates.ids, trigger="catalog_sync").total
+                continue
             for start in range(0, len(templates), CHUNK):
                 docs = catalog._documents(channel, templates[start:start + CHUNK])
                 written += catalog._enqueue_rows(
                     "product", [(channel.id, tid, doc) for tid, doc in docs.items()], "catalog_sync")
+        message = _("%s product(s) queued for the shop.", written)
+        if background:
+            message = _("Publishing %s products in the background; the channel's Catalogue tab shows the progress.",
+                        background + written)
         return {"type": "ir.actions.client", "tag": "display_notification",
-                "params": {"title": _("Catalogue queued"), "type": "success",
-                           "message": _("%s product(s) queued for the shop.", written)}}
+                "params": {"title": _("Catalogue queued"), "type": "success", "message": message}}
 
     def action_catalog_dry_run(self):
         """A dry run of the whole selection: what publishing it would change in the shop."""

@@ -32,7 +32,10 @@ class StockRelayStatistics(models.Model):
     _rec_name = "sku"
 
     channel_id = fields.Many2one("stock.relay.channel", readonly=True)
+    # Catalogue rows carry a template id in the log's product_id: apart, so neither flow hides the other.
+    flow = fields.Selection([("stock", "Stock"), ("catalogue", "Catalogue")], readonly=True)
     product_id = fields.Many2one("product.product", readonly=True)
+    template_id = fields.Many2one("product.template", string="Catalogue Product", readonly=True)
     sku = fields.Char(string="SKU", readonly=True)
     trigger = fields.Selection(TRIGGERS, readonly=True)
     state = fields.Selection(STATES, readonly=True)
@@ -50,7 +53,10 @@ class StockRelayStatistics(models.Model):
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(f"""
             CREATE VIEW {self._table} AS (
-            SELECT o.id, o.channel_id, o.product_id, o.sku, o.trigger, o.state, o.error_code,
+            SELECT o.id, o.channel_id,
+                   CASE WHEN o.kind IN ('product', 'price') THEN 'catalogue' ELSE 'stock' END AS flow,
+                   CASE WHEN o.kind IN ('product', 'price') THEN NULL ELSE o.product_id END AS product_id,
+                   CASE WHEN o.kind IN ('product', 'price') THEN o.product_id END AS template_id, o.sku, o.trigger, o.state, o.error_code,
                    o.enqueued_at, o.done_at, o.attempts,
                    CASE o.state WHEN 'done' THEN 100.0 WHEN 'failed' THEN 0.0 END AS success,
                    CASE WHEN o.state = 'done' THEN extract(epoch FROM o.done_at - o.enqueued_at) END AS lag_seconds

@@ -24,3 +24,6 @@ from . import test_catalog_scope
 from . import test_catalog_preview
 from . import test_catalog_commit
 from . import test_catalog_screens
+from . import test_catalog_background
+from . import test_catalog_dashboard
+from . import test_catalog_tour
