@@ -14,6 +14,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include "batch_phases.hpp"
 #include "pg.hpp"
 #include "stockrelay/channels/channel.hpp"
 
@@ -38,6 +39,9 @@ void webhook_request(int status);
 // landed (one primary-key query on `conn`; a failure there is ignored).
 void record_batch(pg::Connection& conn, std::int64_t channel, const std::vector<PendingAck>& acks,
                   const channels::PushReport& report, std::int64_t push_ms);
+
+// One batch's wall time by phase (stockrelay_batch_phase_seconds{phase}).
+void batch_phases(std::int64_t channel, const PhaseClock& clock);
 
 // The Prometheus text exposition: the recorded figures plus `extra`
 // (collected from the database at scrape time; may be empty).
