@@ -114,7 +114,8 @@ class NaiveClient:
 
 
 class OcaClient(NaiveClient):
-    """OCA connector-shopify 19.0's method (see the module docstring); `items`: {sku: inventory item gid}."""
+    """OCA connector-shopify 19.0's method (see the module docstring); `items`: {sku: {"inventoryItemId": gid, ...}}
+    (bench/env.py seed_shopify: the binding OCA keeps)."""
 
     def __init__(self, graphql_url: str, token: str, ca_file: str | None, items: dict):
         super().__init__(graphql_url, token, ca_file)
@@ -137,7 +138,7 @@ class OcaClient(NaiveClient):
 
     def push(self, sku: str, location: str, quantity: int, deadline: float) -> bool:
         """One queue job: read, set with compareQuantity, again on a stale compare."""
-        item = self.items[sku]
+        item = self.items[sku]["inventoryItemId"]
         for _ in range(5):
             current = self.read(item, location, deadline)
             if current is None:
@@ -155,7 +156,7 @@ class OcaClient(NaiveClient):
     def check_compare_enforced(self, sku: str, location: str, deadline: float):
         """The shop must refuse a stale compareQuantity (as Shopify does up to 2026-01), or this baseline
         would measure a shop that skips the check: a deliberately wrong compare must come back STALE."""
-        item = self.items[sku]
+        item = self.items[sku]["inventoryItemId"]
         current = self.read(item, location, deadline)
         codes = self.set_compared(item, location, current + 1, current + 12345, deadline)
         if codes != ["COMPARE_QUANTITY_STALE"]:

@@ -55,6 +55,7 @@ from env import (REPO, SHOPIFY_TOKEN, WORK, Env, add_shopify_channel, clear_outb
                  fill_sku_cache, log, median, now, outbox, seed_shopify)
 
 import psycopg2  # noqa: E402
+import psycopg2.errors  # noqa: E402
 import psycopg2.extensions  # noqa: E402
 
 ROWS = []  # (figure, value, target, note)
@@ -257,6 +258,8 @@ def fig_latency(env, a):
             for label, sc in sidecars:  # alternately, so both see the same machine load
                 proc = sc.start()
                 try:
+                    # Ready (/readyz) comes before the channel's worker: time commits only once it runs.
+                    outbox.wait_until(lambda: "worker started" in proc.log(), timeout=60, message="the worker started")
                     lat, achieved = latency_run(env, db, conn, cid, loc, n_skus, rate, secs, random.Random(run), state)
                 finally:
                     proc.stop()
@@ -291,9 +294,16 @@ def latency_run(env, db, conn, cid, loc, n_skus, rate, secs, rng, state):
         k = rng.randrange(n_skus)
         sku = f"L-{k:06d}"
         state["seq"] += 1
-        with conn.cursor() as cur:
-            outbox.enqueue_in(cur, [(cid, k + 1, sku, loc, state["seq"])])
-        conn.commit()
+        for attempt in range(20):  # as Odoo does: a serialization failure (the daemon claimed the row) is retried
+            try:
+                with conn.cursor() as cur:
+                    outbox.enqueue_in(cur, [(cid, k + 1, sku, loc, state["seq"])])
+                conn.commit()
+                break
+            except psycopg2.errors.SerializationFailure:
+                conn.rollback()
+        else:
+            raise RuntimeError("latency: enqueue kept failing with serialization errors")
         commits.append((sku, state["seq"], time.time() * 1000.0))
     achieved = total / (now() - t0)
     outbox.wait_until(lambda: outbox.settled(db.conn, cid), timeout=60, message="latency rows settled")
