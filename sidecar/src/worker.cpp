@@ -400,8 +400,11 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     stats.blocked = health_.blocked();
     clock_.lap(Phase::decide);
     const auto ack_started = steady_clock::now();
+    // Fold the next claim into the ack only behind a full batch (a backlog): a partial batch means live
+    // trickle, where claiming after the commit picks up the values committed meanwhile (lower latency).
     std::optional<std::optional<std::string>> claim_next;
-    if (options_.fold_next_claim && !stop_ && !stats.blocked) claim_next = due_before;
+    const bool full = rows.size() >= std::max<std::size_t>(channel_->batch_size(), 1);
+    if (options_.fold_next_claim && full && !stop_ && !stats.blocked) claim_next = due_before;
     const std::int64_t written = ack(conn, plan.acks, plan.upserts, plan.drops, claim_next);
     t.ack_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - ack_started).count();
     stats.not_acked = static_cast<std::int64_t>(plan.acks.size()) - written;
