@@ -72,8 +72,9 @@ class Env:
         if db in self._dbs:
             self._dbs.remove(db)
 
-    def sidecar(self, db, name="sidecar", log_level="info", extra_args=()):
-        return Sidecar(db.dsn, self.tmp / name, log_level=log_level, extra_args=extra_args)
+    def sidecar(self, db, name="sidecar", log_level="info", extra_args=(), exe=None):
+        """stockrelayd on `db`; `exe`: another binary (e.g. --baseline-stockrelayd, built from main)."""
+        return Sidecar(db.dsn, self.tmp / name, exe=exe, log_level=log_level, extra_args=extra_args)
 
     def close(self):
         for db in list(self._dbs):

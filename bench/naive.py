@@ -1,12 +1,24 @@
-"""The baseline: how webhook-style connectors push stock to Shopify, one item
-at a time — look the variant up by SKU, read the level, adjust it by the
-delta (3 sequential Admin GraphQL calls per item). It behaves well under
+"""The baselines: how other connectors push stock to Shopify, one item at a
+time.
+
+NaiveClient: webhook-style connectors — look the variant up by SKU, read the
+level, adjust it by the delta (3 sequential Admin GraphQL calls per item).
+
+OcaClient: OCA connector-shopify 19.0's export of stock levels — the variant's
+inventory item is already bound (no lookup); per (variant, location) one
+queue job reads the current level, then sets it with
+`inventorySetQuantities` of one item carrying that level as
+`compareQuantity`, and re-reads and retries when Shopify answers
+COMPARE_QUANTITY_STALE (2 calls per item when nobody else writes).
+
+Both They behave well under
 the rate limit (on THROTTLED it waits for the bucket to refill, using the
 throttleStatus Shopify reports) so the comparison is about the method, not
 about a client that ignores 'slow down'.
 
 Used by bench/run.py; runnable alone against a seeded emulator:
     /usr/bin/python3 bench/naive.py URL TOKEN CA_FILE LOCATION_GID SKU...
+(the naive method; OcaClient needs the SKU -> inventory item map, see bench/run.py).
 """
 from __future__ import annotations
 
@@ -25,6 +37,11 @@ READ = """query NaiveRead($item: ID!, $loc: ID!) {
 }"""
 ADJUST = """mutation NaiveAdjust($input: InventoryAdjustQuantitiesInput!) {
   inventoryAdjustQuantities(input: $input) { userErrors { field message } }
+}"""
+
+
+SET_COMPARED = """mutation OcaSet($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) { userErrors { field message code } }
 }"""
 
 
@@ -94,6 +111,56 @@ class NaiveClient:
         if ue:
             raise RuntimeError(f"naive client: {ue[0]['message']}")
         return True
+
+
+class OcaClient(NaiveClient):
+    """OCA connector-shopify 19.0's method (see the module docstring); `items`: {sku: {"inventoryItemId": gid, ...}}
+    (bench/env.py seed_shopify: the binding OCA keeps)."""
+
+    def __init__(self, graphql_url: str, token: str, ca_file: str | None, items: dict):
+        super().__init__(graphql_url, token, ca_file)
+        self.items = items
+        self.stale = 0
+
+    def read(self, item: str, location: str, deadline: float):
+        d = self.call(READ, {"item": item, "loc": location}, deadline)
+        if d is None:
+            return None
+        level = d["inventoryItem"]["inventoryLevel"]
+        return level["quantities"][0]["quantity"] if level else 0
+
+    def set_compared(self, item: str, location: str, quantity: int, compare: int, deadline: float):
+        """The user errors' codes ([] = applied), or None when the deadline came first."""
+        d = self.call(SET_COMPARED, {"input": {"name": "available", "reason": "correction", "quantities": [
+            {"inventoryItemId": item, "locationId": location, "quantity": quantity, "compareQuantity": compare}]}},
+            deadline)
+        return None if d is None else [e.get("code") for e in d["inventorySetQuantities"]["userErrors"]]
+
+    def push(self, sku: str, location: str, quantity: int, deadline: float) -> bool:
+        """One queue job: read, set with compareQuantity, again on a stale compare."""
+        item = self.items[sku]["inventoryItemId"]
+        for _ in range(5):
+            current = self.read(item, location, deadline)
+            if current is None:
+                return False
+            codes = self.set_compared(item, location, quantity, current, deadline)
+            if codes is None:
+                return False
+            if not codes:
+                return True
+            if codes != ["COMPARE_QUANTITY_STALE"]:
+                raise RuntimeError(f"OCA-style client: {codes}")
+            self.stale += 1
+        raise RuntimeError(f"OCA-style client: {sku} stayed stale after 5 tries")
+
+    def check_compare_enforced(self, sku: str, location: str, deadline: float):
+        """The shop must refuse a stale compareQuantity (as Shopify does up to 2026-01), or this baseline
+        would measure a shop that skips the check: a deliberately wrong compare must come back STALE."""
+        item = self.items[sku]["inventoryItemId"]
+        current = self.read(item, location, deadline)
+        codes = self.set_compared(item, location, current + 1, current + 12345, deadline)
+        if codes != ["COMPARE_QUANTITY_STALE"]:
+            raise RuntimeError(f"the shop did not refuse a stale compareQuantity: {codes}")
 
 
 def run_for(client: NaiveClient, items, location: str, seconds: float):

@@ -4,7 +4,7 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
   drain      items/s draining N pending rows over N SKUs into a zero-latency
              Shopify emulator (SKU cache warm; and cold, with SKU resolution),
              plus stockrelayd's peak RSS and CPU seconds per 10,000 pushes
-  latency    commit-to-shop latency at a steady 100 commits/s (p50/p99/max)
+  latency    commit-to-shop latency at a steady 500 commits/s (p50/p99/max)
   ratelimit  sustained items/s under a Standard-plan cost bucket vs the
              theoretical ceiling, and the naive per-item method (bench/naive.py)
   woo        items/s into the WooCommerce emulator, batch 10/25/50/100
@@ -25,6 +25,9 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
   oversell   cross-channel oversell window through real Odoo with its cron
              thread (ODOO_SRC): order placed in shop A -> shop B lowered,
              webhooks and polling, p50/p99 (bench/oversell.py)
+  plans      the claim and ack statements on a 1M-row outbox: EXPLAIN ANALYZE, and
+             the drain cycle replayed by pgbench (the PostgreSQL ceiling), 1 and 2
+             clients, split vs folded ack + claim (bench/plans.py)
   catalog    catalogue publishing into a real Medusa 2.21: products/s, API calls
              per product for a first publish, an unchanged re-run and a price
              update (bench/catalog_medusa_fig.py; --catalog-products 10000)
@@ -57,6 +60,7 @@ from env import (REPO, SHOPIFY_TOKEN, WORK, Env, add_shopify_channel, clear_outb
                  fill_sku_cache, log, median, now, outbox, seed_shopify)
 
 import psycopg2  # noqa: E402
+import psycopg2.errors  # noqa: E402
 import psycopg2.extensions  # noqa: E402
 
 ROWS = []  # (figure, value, target, note)
@@ -118,6 +122,24 @@ def timed_drain(sc, drainers=1, timeout=900):
     return elapsed, usages, texts
 
 
+def baseline_sidecars(env, db, name, a):
+    """[(label, Sidecar)]: this build, then --baseline-stockrelayd (e.g. built from main) when given."""
+    out = [("current", env.sidecar(db, name))]
+    exe = a.baseline_stockrelayd or os.environ.get("STOCKRELAY_BASELINE_STOCKRELAYD")
+    if exe:
+        out.append(("baseline", env.sidecar(db, name + "-baseline", exe=exe)))
+    return out
+
+
+def phase_profile(texts):
+    """The 'drain phases:' line stockrelayd >= issue 17 logs per channel (batch_phases.hpp), or ''."""
+    for t in texts:
+        for line in t.splitlines():
+            if "drain phases:" in line:
+                return line.split("drain phases:", 1)[1].strip()
+    return ""
+
+
 def fig_drain(env, a):
     n = a.drain_rows
     log(f"drain: seeding {n:,} SKUs into the Shopify emulator")
@@ -126,7 +148,8 @@ def fig_drain(env, a):
     # warm_cache_min_missing 0: the cold figures measure SKU lookups (figure "reconcile" measures the warm-up).
     cid = add_shopify_channel(db, env.shopify, env.ca, batch_size=250,
                               settings={"ca_file": env.ca["ca"], "warm_cache_min_missing": 0})
-    sc = env.sidecar(db, "drain")
+    sidecars = baseline_sidecars(env, db, "drain", a)
+    sc = sidecars[0][1]
     skus = [f"B-{i:06d}" for i in range(n)]
 
     def load(k):
@@ -139,38 +162,63 @@ def fig_drain(env, a):
         if c.get("done", 0) != n:
             raise RuntimeError(f"drain left rows behind: {c}")
 
-    # One untimed drain first: the emulator's JIT and per-key history, PostgreSQL's buffers and the
-    # SKU cache pages all warm up on the first pass (it runs at about half the speed of later ones).
-    fill_sku_cache(db, cid, items)
-    load(-1)
-    secs, _, _ = timed_drain(sc, 1)
-    check_done()
-    log(f"drain warm-up (untimed): {secs:.2f} s, {n / secs:,.0f} items/s")
+    # One untimed drain first (per binary): the emulator's JIT and per-key history, PostgreSQL's buffers and
+    # the SKU cache pages all warm up on the first pass (it runs at about half the speed of later ones).
+    for label, s in sidecars:
+        fill_sku_cache(db, cid, items)
+        load(-1)
+        secs, _, _ = timed_drain(s, 1)
+        check_done()
+        log(f"drain warm-up {label} (untimed): {secs:.2f} s, {n / secs:,.0f} items/s")
     results = {}
+    profiles = []
     for drainers in a.drainers:
-        rates, rss, cpu10k = [], [], []
         for k in range(a.runs):
-            fill_sku_cache(db, cid, items)
-            load(k)
-            secs, usages, texts = timed_drain(sc, drainers)
-            check_done()
-            rates.append(n / secs)
-            rss.append(max(peak for _, peak in usages))
-            cpu10k.append(sum(ru.ru_utime + ru.ru_stime for ru, _ in usages) / n * 10000)
-            log(f"drain warm x{drainers} run {k + 1}: {secs:.2f} s, {n / secs:,.0f} items/s, "
-                f"peak RSS {rss[-1]:.1f} MB, CPU {cpu10k[-1]:.2f} s/10k")
-        results[drainers] = (median(rates), median(rss), median(cpu10k), rates)
-    d1 = results[a.drainers[0]]
-    row(f"1. Drain throughput, warm SKU cache ({n:,} rows, 1 worker)", fmt_rate(d1[0]), ">= 20,000 items/s",
-        "runs: " + ", ".join(f"{r:,.0f}" for r in d1[3]))
-    for drainers in a.drainers[1:]:
-        d = results[drainers]
-        row(f"1. Drain throughput, warm, {drainers} stockrelayd replicas", fmt_rate(d[0]), ">= 20,000 items/s",
-            "runs: " + ", ".join(f"{r:,.0f}" for r in d[3]))
-    row("6. stockrelayd peak RSS (VmHWM) while draining", f"{d1[1]:.1f} MB", "<= 30 MB",
-        f"{n:,} rows pending, 1 worker")
-    row("6. stockrelayd CPU per 10,000 pushes", f"{d1[2]:.2f} CPU s", "", "user+sys of the drain process")
+            for label, s in sidecars:  # alternately, so both see the same machine load
+                fill_sku_cache(db, cid, items)
+                load(k)
+                secs, usages, texts = timed_drain(s, drainers)
+                check_done()
+                r = results.setdefault((label, drainers), ([], [], []))
+                r[0].append(n / secs)
+                r[1].append(max(peak for _, peak in usages))
+                r[2].append(sum(ru.ru_utime + ru.ru_stime for ru, _ in usages) / n * 10000)
+                if label == "current" and drainers == 1 and phase_profile(texts):
+                    profiles.append(phase_profile(texts))
+                log(f"drain warm {label} x{drainers} run {k + 1}: {secs:.2f} s, {n / secs:,.0f} items/s, "
+                    f"peak RSS {r[1][-1]:.1f} MB, CPU {r[2][-1]:.2f} s/10k, load {os.getloadavg()[0]:.1f}")
+    drain_rows(results, sidecars, a, n)
+    if profiles:
+        row("1. Batch phases, warm, 1 worker (stockrelayd's own profile)", "see note", "",
+            profiles[len(profiles) // 2])
+    drain_cold(env, a, db, sc, cid, n, load, check_done)
+    env.drop(db)
 
+
+def drain_rows(results, sidecars, a, n):
+    targets = {1: ">= 20,000 items/s", 2: ">= 35,000 items/s"}
+    for drainers in a.drainers:
+        for label, _ in sidecars:
+            rates, rss, cpu = (median(x) for x in results[(label, drainers)])
+            who = "" if label == "current" else " [baseline binary]"
+            what = (f"warm SKU cache ({n:,} rows, 1 worker)" if drainers == 1
+                    else f"warm, {drainers} stockrelayd replicas")
+            row(f"1. Drain throughput, {what}{who}", fmt_rate(rates), targets.get(drainers, "") if not who else "",
+                "runs: " + ", ".join(f"{r:,.0f}" for r in results[(label, drainers)][0]))
+        if len(sidecars) > 1:
+            cur, base = results[("current", drainers)][0], results[("baseline", drainers)][0]
+            ratios = [c / b for c, b in zip(cur, base)]
+            row(f"1. Drain x{drainers}: current / baseline (same run, alternating)", f"{median(ratios):.2f}x", "",
+                "runs: " + ", ".join(f"{r:.2f}" for r in ratios))
+    for label, _ in sidecars:
+        _, rss, cpu = (median(x) for x in results[(label, a.drainers[0])])
+        who = "" if label == "current" else " [baseline binary]"
+        row(f"6. stockrelayd peak RSS (VmHWM) while draining{who}", f"{rss:.1f} MB", "<= 30 MB" if not who else "",
+            f"{n:,} rows pending, 1 worker")
+        row(f"6. stockrelayd CPU per 10,000 pushes{who}", f"{cpu:.2f} CPU s", "", "user+sys of the drain process")
+
+
+def drain_cold(env, a, db, sc, cid, n, load, check_done):
     # Cold: the SKU cache is empty, every SKU is looked up (productVariants search, 50 SKUs a query).
     cold_runs = a.cold_runs
     rates, costs = [], []
@@ -189,7 +237,6 @@ def fig_drain(env, a):
     row("1. Cold resync: Shopify query cost of SKU resolution per SKU",
         f"{median([c[0] for c in costs]):.2f} pts requested, {median([c[1] for c in costs]):.2f} actual", "",
         "ResolveSkus (productVariants search) points / SKUs; the bucket is charged the requested cost up front")
-    env.drop(db)
 
 
 def resolve_cost(emu, after_seq, skus):
@@ -205,58 +252,86 @@ def fig_latency(env, a):
     db = env.database("bench_latency")
     cid = add_shopify_channel(db, env.shopify, env.ca, batch_size=250)
     fill_sku_cache(db, cid, items)
-    sc = env.sidecar(db, "latency")
-    proc = sc.start()
+    sidecars = baseline_sidecars(env, db, "latency", a)
     rate, secs = a.latency_rate, a.latency_seconds
-    p50s, p99s, maxs, counts = [], [], [], []
+    figs = {label: ([], [], []) for label, _ in sidecars}  # p50s, p99s, maxs
     conn = psycopg2.connect(db.dsn)
     conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ)
-    seq = 0
+    state = {"seq": 0}
     try:
+        # Untimed warm-up: the emulator's first push after seeding takes seconds on a loaded box; without it
+        # that stall lands in whichever binary runs first.
+        proc = sidecars[0][1].start()
+        try:
+            outbox.wait_until(lambda: "worker started" in proc.log(), timeout=60, message="the worker started")
+            latency_run(env, db, conn, cid, loc, n_skus, 50.0, 1.0, random.Random(-1), state)
+        finally:
+            proc.stop()
         for run in range(a.runs):
-            rng = random.Random(run)
-            commits = []  # (sku, quantity, t_ms)
-            t0 = now()
-            total = int(rate * secs)
-            for i in range(total):
-                target = t0 + i / rate
-                d = target - now()
-                if d > 0:
-                    time.sleep(d)
-                k = rng.randrange(n_skus)
-                sku = f"L-{k:06d}"
-                seq += 1
-                with conn.cursor() as cur:
-                    outbox.enqueue_in(cur, [(cid, k + 1, sku, loc, seq)])
-                conn.commit()
-                commits.append((sku, seq, time.time() * 1000.0))
-            achieved = total / (now() - t0)
-            outbox.wait_until(lambda: outbox.settled(db.conn, cid), timeout=60, message="latency rows settled")
-            hist = {}
-            for e in env.shopify.history()["entries"]:
-                if e["name"] == "available":
-                    hist[e["sku"]] = [(v["quantity"], v["at"]) for v in e["values"]]
-            lat = []
-            for sku, q, t in commits:
-                applied = [at for qq, at in hist.get(sku, []) if qq >= q]
-                if not applied:
-                    raise RuntimeError(f"latency: {sku}={q} never reached the shop")
-                lat.append(min(applied) - t)
-            lat.sort()
-            p50s.append(lat[len(lat) // 2])
-            p99s.append(lat[min(len(lat) - 1, int(len(lat) * 0.99))])
-            maxs.append(lat[-1])
-            counts.append(len(lat))
-            log(f"latency run {run + 1}: {len(lat)} commits at {achieved:.0f}/s: p50 {p50s[-1]:.1f} ms, "
-                f"p99 {p99s[-1]:.1f} ms, max {maxs[-1]:.1f} ms")
+            for label, sc in sidecars:  # alternately, so both see the same machine load
+                proc = sc.start()
+                try:
+                    # Ready (/readyz) comes before the channel's worker: time commits only once it runs.
+                    outbox.wait_until(lambda: "worker started" in proc.log(), timeout=60, message="the worker started")
+                    lat, achieved = latency_run(env, db, conn, cid, loc, n_skus, rate, secs, random.Random(run), state)
+                finally:
+                    proc.stop()
+                p50, p99, mx = lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))], lat[-1]
+                for lst, v in zip(figs[label], (p50, p99, mx)):
+                    lst.append(v)
+                log(f"latency {label} run {run + 1}: {len(lat)} commits at {achieved:.0f}/s: p50 {p50:.1f} ms, "
+                    f"p99 {p99:.1f} ms, max {mx:.1f} ms, load {os.getloadavg()[0]:.1f}")
     finally:
         conn.close()
-        proc.stop()
     note = f"{a.runs} runs x {int(rate * secs)} commits at {rate:.0f}/s; medians of per-run percentiles"
-    row("2. Commit-to-shop latency p50", f"{median(p50s):.1f} ms", "", note)
-    row("2. Commit-to-shop latency p99", f"{median(p99s):.1f} ms", "<= 100 ms", "runs: " + ", ".join(f"{x:.1f}" for x in p99s))
-    row("2. Commit-to-shop latency max", f"{median(maxs):.1f} ms", "", "runs: " + ", ".join(f"{x:.1f}" for x in maxs))
+    for label, _ in sidecars:
+        who = "" if label == "current" else " [baseline binary]"
+        p50s, p99s, maxs = figs[label]
+        row(f"2. Commit-to-shop latency p50{who}", f"{median(p50s):.1f} ms", "", note)
+        row(f"2. Commit-to-shop latency p99{who}", f"{median(p99s):.1f} ms", "<= 50 ms" if not who else "",
+            "runs: " + ", ".join(f"{x:.1f}" for x in p99s))
+        row(f"2. Commit-to-shop latency max{who}", f"{median(maxs):.1f} ms", "",
+            "runs: " + ", ".join(f"{x:.1f}" for x in maxs))
     env.drop(db)
+
+
+def latency_run(env, db, conn, cid, loc, n_skus, rate, secs, rng, state):
+    """One run of `rate` commits/s for `secs` against a running daemon: (sorted latencies in ms, achieved rate)."""
+    commits = []  # (sku, quantity, t_ms)
+    t0 = now()
+    total = int(rate * secs)
+    for i in range(total):
+        d = t0 + i / rate - now()
+        if d > 0:
+            time.sleep(d)
+        k = rng.randrange(n_skus)
+        sku = f"L-{k:06d}"
+        state["seq"] += 1
+        for attempt in range(20):  # as Odoo does: a serialization failure (the daemon claimed the row) is retried
+            try:
+                with conn.cursor() as cur:
+                    outbox.enqueue_in(cur, [(cid, k + 1, sku, loc, state["seq"])])
+                conn.commit()
+                break
+            except psycopg2.errors.SerializationFailure:
+                conn.rollback()
+        else:
+            raise RuntimeError("latency: enqueue kept failing with serialization errors")
+        commits.append((sku, state["seq"], time.time() * 1000.0))
+    achieved = total / (now() - t0)
+    outbox.wait_until(lambda: outbox.settled(db.conn, cid), timeout=60, message="latency rows settled")
+    hist = {}
+    for e in env.shopify.history()["entries"]:
+        if e["name"] == "available":
+            hist[e["sku"]] = [(v["quantity"], v["at"]) for v in e["values"]]
+    lat = []
+    for sku, q, t in commits:
+        applied = [at for qq, at in hist.get(sku, []) if qq >= q]
+        if not applied:
+            raise RuntimeError(f"latency: {sku}={q} never reached the shop")
+        lat.append(min(applied) - t)
+    lat.sort()
+    return lat, achieved
 
 
 # ----------------------------------------------------------------------------- rate limit
@@ -271,6 +346,7 @@ def fig_ratelimit(env, a):
     sc = env.sidecar(db, "ratelimit")
     skus = [f"R-{i:06d}" for i in range(n)]
     effs, relay_rates, naive_rates, ratios, ceilings = [], [], [], [], []
+    oca_rates, oca_ratios = [], []
     for run in range(a.runs):
         fill_sku_cache(db, cid, items)
         clear_outbox(db)
@@ -295,15 +371,19 @@ def fig_ratelimit(env, a):
         finally:
             client.close()
         nrate = done / nsecs
+        orate, oca = oca_run(emu, env, a, items, loc, n, run)
         effs.append(rate / ceiling)
         relay_rates.append(rate)
         naive_rates.append(nrate)
         ratios.append(rate / nrate if nrate else float("inf"))
+        oca_rates.append(orate)
+        oca_ratios.append(rate / orate if orate else float("inf"))
         ceilings.append(ceiling)
         log(f"ratelimit run {run + 1}: relay {rate:,.0f} items/s in {secs:.1f} s ({len(reqs)} calls, "
             f"{sum(r['throttled'] for r in reqs)} throttled, cost {cost} pts, {per_call} items/call); ceiling "
             f"{ceiling:,.0f}; naive {done} items in {nsecs:.1f} s = {nrate:.2f} items/s "
-            f"({client.calls} calls, {client.throttled} throttled)")
+            f"({client.calls} calls, {client.throttled} throttled); OCA-style {orate:.2f} items/s "
+            f"({oca.calls} calls, {oca.throttled} throttled, {oca.stale} stale compares)")
     emu.config(maximumAvailable=10**9, restoreRate=10**9)
     plan = f"bucket {bucket} pts, restore {restore} pts/s"
     row("3. Rate-limited relay throughput", fmt_rate(median(relay_rates)), "",
@@ -313,7 +393,26 @@ def fig_ratelimit(env, a):
     row("3. Naive per-item baseline (lookup, read, adjust)", f"{median(naive_rates):.2f} items/s", "",
         f"{plan}; {a.naive_seconds:.0f} s per run")
     row("3. Relay / naive ratio (same run)", f"{median(ratios):,.0f}x", "", "runs: " + ", ".join(f"{r:,.0f}" for r in ratios))
+    row("3. OCA connector-shopify 19.0 baseline (read, set with compareQuantity)", f"{median(oca_rates):.2f} items/s",
+        "", f"{plan}; {a.naive_seconds:.0f} s per run; one job per (variant, location), retried on a stale compare")
+    row("3. Relay / OCA ratio (same run)", f"{median(oca_ratios):,.0f}x", "",
+        "runs: " + ", ".join(f"{r:,.0f}" for r in oca_ratios))
     env.drop(db)
+
+
+def oca_run(emu, env, a, items, loc, n, run):
+    """OCA connector-shopify 19.0's method (bench/naive.py OcaClient), same bucket, fresh empty bucket,
+    on SKUs the relay and the naive client did not touch in this run: (items/s, client)."""
+    import naive as naive_mod
+    client = naive_mod.OcaClient(emu.graphql_url("2025-10"), SHOPIFY_TOKEN, env.ca["ca"], items)
+    try:
+        client.check_compare_enforced(f"R-{n + 4999:06d}", loc, time.monotonic() + 60)
+        emu.config(maximumAvailable=a.bucket[0], restoreRate=a.bucket[1], currentlyAvailable=0)
+        oca_items = [(f"R-{i:06d}", 5 + run) for i in range(n + 2500, n + 4999)]
+        done, secs = naive_mod.run_for(client, oca_items, loc, a.naive_seconds)
+    finally:
+        client.close()
+    return done / secs, client
 
 
 # ----------------------------------------------------------------------------- WooCommerce
@@ -468,6 +567,8 @@ FIGURES["oversell"] = lambda env, a: __import__("oversell_fig").fig(a, row)  # b
 FIGURES["woo-real"] = lambda env, a: __import__("woo_real_fig").fig(env, a, row, timed_drain)
 # bench/multidb_fig.py: one daemon, 20 databases x 1 channel, rows flowing in all (issue 15)
 FIGURES["multidb"] = lambda env, a: __import__("multidb_fig").fig(env, a, row)
+# bench/plans.py: claim/ack plans on 1M rows and the PostgreSQL ceiling by pgbench (issue 17)
+FIGURES["plans"] = lambda env, a: __import__("plans").fig(env, a, row)
 # bench/catalog_medusa_fig.py: catalogue publishing into a real Medusa (issue #16)
 # bench/catalog_woo_fig.py: the same into WooCommerce (emulator; a real site with STOCKRELAY_WOO_REAL),
 # its lines printed after Medusa's
@@ -502,7 +603,8 @@ def main():
     p.add_argument("--only", default="", help="comma-separated figures: " + ",".join(FIGURES))
     p.add_argument("--runs", type=int, default=None, help="runs per figure (default 3, --quick 1)")
     p.add_argument("--baseline-stockrelayd", default="",
-                   help="woo-real: stockrelayd to compare with (else env STOCKRELAY_BASELINE_STOCKRELAYD)")
+                   help="drain, latency, woo-real: stockrelayd to compare with in the same run, e.g. built from main "
+                        "(else env STOCKRELAY_BASELINE_STOCKRELAYD)")
     p.add_argument("--catalog-products", "--products", dest="catalog_products", type=int, default=None,
                    help="catalog: products published (default 300, --quick 40; e.g. 10000)")
     p.add_argument("--woo-catalog-products", type=int, default=None,
@@ -516,11 +618,12 @@ def main():
     a.drain_rows = 10_000 if q else 100_000
     a.drainers = [1, 2]
     a.cold_runs = 1
-    a.latency_rate = 100.0
+    a.latency_rate = 500.0
     a.latency_seconds = 5 if q else 20
     a.ratelimit_rows = 10_000 if q else 40_000
     a.bucket = (2000, 100)
     a.naive_seconds = 5 if q else 15
+    a.pgbench_seconds = 3 if q else 8
     a.woo_rows = 300 if q else 2000
     a.woo_latency_ms = 0
     a.woo_item_latency_ms = 0

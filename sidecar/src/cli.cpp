@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -59,6 +60,9 @@ WorkerOptions worker_options(const Globals& g) {
     o.worker_id = g.worker_id.empty() ? default_worker_id() : g.worker_id;
     o.lease = std::chrono::seconds{g.lease_seconds};
     o.poll_interval = std::chrono::milliseconds{static_cast<std::int64_t>(g.poll_interval * 1000)};
+    // A measuring switch (docs/BENCHMARKS.md): 0 claims each batch on its own, as before issue 17.
+    if (const char* fold = std::getenv("STOCKRELAY_FOLD_CLAIM"); fold && std::string_view(fold) == "0")
+        o.fold_next_claim = false;
     return o;
 }
 
@@ -240,6 +244,8 @@ int cmd_drain(const Globals& g) {
                 break;
             }
         }
+        if (worker.phase_totals().batches > 0)
+            log::info("channel {} ({}): drain phases: {}", row.id, row.name, worker.phase_totals().summary());
         ++channels_drained;
         std::cout << fmt::format("{}: rows={} done={} failed={} retried={}\n", channel_label(row.id, row.name, row.type),
                                  stats.rows, stats.ok, stats.failed, stats.retried);

@@ -22,6 +22,9 @@ using prometheus::Histogram;
 const Histogram::BucketBoundaries kLagBuckets{0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600, 14400, 86400};
 // One batch's push (every HTTP call, rate-limit waits included).
 const Histogram::BucketBoundaries kPushBuckets{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+// One phase of one batch (batch_phases.hpp): from 100 µs (a folded claim) to a slow shop.
+const Histogram::BucketBoundaries kPhaseBuckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                0.05, 0.1, 0.25, 1, 5};
 
 struct Figures {
     std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
@@ -39,6 +42,10 @@ struct Figures {
     prometheus::Family<Histogram>& push_seconds =
         BuildHistogram().Name("stockrelay_shop_push_seconds")
             .Help("Duration of one batch's push to the shop (all its HTTP calls and rate-limit waits)")
+            .Register(*registry);
+    prometheus::Family<Histogram>& phase_seconds =
+        BuildHistogram().Name("stockrelay_batch_phase_seconds")
+            .Help("Wall time of one batch by phase: claim, resolve, push, decide, ack, next_claim, commit, metrics")
             .Register(*registry);
     prometheus::Family<Histogram>& lag_seconds =
         BuildHistogram().Name("stockrelay_enqueue_to_ack_seconds")
@@ -137,6 +144,14 @@ void record_batch(pg::Connection& conn, std::int64_t channel, const std::vector<
 }
 
 prometheus::Registry& registry() { return *figures().registry; }
+void batch_phases(std::int64_t channel, const PhaseClock& clock) {
+    auto& f = figures();
+    for (std::size_t i = 0; i < kPhaseCount; ++i) {
+        const auto p = static_cast<Phase>(i);
+        f.phase_seconds.Add(L({{"channel", id(channel)}, {"phase", to_string(p)}}), kPhaseBuckets)
+            .Observe(clock.seconds(p));
+    }
+}
 
 std::string exposition(const std::vector<prometheus::MetricFamily>& extra) {
     auto families = figures().registry->Collect();

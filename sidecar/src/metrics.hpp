@@ -15,6 +15,7 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
+#include "batch_phases.hpp"
 #include "pg.hpp"
 #include "stockrelay/channels/channel.hpp"
 
@@ -42,6 +43,8 @@ void record_batch(pg::Connection& conn, std::int64_t channel, const std::vector<
 
 // The registry every recorded series lives in (metrics_catalog.cpp adds its own).
 prometheus::Registry& registry();
+// One batch's wall time by phase (stockrelay_batch_phase_seconds{phase}).
+void batch_phases(std::int64_t channel, const PhaseClock& clock);
 
 // The Prometheus text exposition: the recorded figures plus `extra`
 // (collected from the database at scrape time; may be empty).

@@ -38,55 +38,62 @@ std::vector<ChannelRow> load_channels(pg::Connection& conn, bool enabled_only, s
     return out;
 }
 
+std::vector<ClaimedRow> claim_in_tx(pg::Connection& conn, std::int64_t channel_id, const std::string& worker_id,
+                                    std::chrono::seconds lease, int limit,
+                                    const std::optional<std::string>& due_before, std::int64_t* recovered) {
+    // A worker that died (kill -9, lost network) leaves rows in flight;
+    // once the lease is over they go back to pending, or are superseded
+    // when a newer value for the key is already waiting.
+    auto rec = conn.exec(
+        "UPDATE stock_relay_outbox AS o "
+        "   SET state = CASE WHEN EXISTS (SELECT 1 FROM stock_relay_outbox p "
+        "                                  WHERE p.state = 'pending' AND p.channel_id = o.channel_id "
+        "                                    AND p.kind = o.kind AND p.product_id = o.product_id "
+        "                                    AND p.location_key = o.location_key) "
+        "                    THEN 'superseded' ELSE 'pending' END, "
+        "       lease_until = NULL, "
+        "       last_error = 'lease expired: ' || coalesce(o.leased_by, 'a worker') || ' did not acknowledge in time', "
+        "       updated_at = (now() AT TIME ZONE 'UTC') "
+        " WHERE o.channel_id = $1::integer AND o.state = 'in_flight' "
+        "   AND o.lease_until < (now() AT TIME ZONE 'UTC')",
+        pg::Params().add(channel_id));
+    if (recovered) *recovered = rec.affected();
+    auto r = conn.exec(
+        // Plain joins here let the planner, which believes few rows are
+        // in flight, compare every candidate with every in-flight row;
+        // the hashed NOT IN and the id array keep a claim O(batch).
+        "UPDATE stock_relay_outbox AS o "
+        "   SET state = 'in_flight', "
+        "       lease_until = (now() AT TIME ZONE 'UTC') + make_interval(secs => $3::integer), "
+        "       leased_by = $2, attempts = o.attempts + 1, "
+        "       updated_at = (now() AT TIME ZONE 'UTC') "
+        " WHERE o.state = 'pending' AND o.id = ANY (ARRAY("
+        "        SELECT p.id FROM stock_relay_outbox p "
+        "         WHERE p.state = 'pending' AND p.channel_id = $1::integer AND p.kind = 'stock' "
+        "           AND p.next_attempt_at <= coalesce($5::timestamp, (now() AT TIME ZONE 'UTC')) "
+        "           AND (p.product_id, p.location_key) NOT IN ("
+        "                SELECT f.product_id, f.location_key FROM stock_relay_outbox f "
+        "                 WHERE f.state = 'in_flight' AND f.channel_id = $1::integer AND f.kind = 'stock') "
+        "         ORDER BY p.priority DESC, p.next_attempt_at, p.id "  // live first; the claim index's order
+        "         LIMIT $4::integer FOR UPDATE SKIP LOCKED)) "
+        "RETURNING o.id, o.product_id, o.sku, o.location_key, o.quantity::text, o.version, o.attempts",
+        pg::Params().add(channel_id).add(worker_id).add(static_cast<std::int64_t>(lease.count())).add(limit)
+            .add(due_before));
+    std::vector<ClaimedRow> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i)
+        out.push_back({r.i64(i, 0), r.i64(i, 1), r.str(i, 2), r.str(i, 3), r.str(i, 4), r.i64(i, 5),
+                       static_cast<int>(r.i64(i, 6))});
+    return out;
+}
+
 std::vector<ClaimedRow> claim(pg::Connection& conn, std::int64_t channel_id, const std::string& worker_id,
                               std::chrono::seconds lease, int limit, const std::optional<std::string>& due_before,
                               std::int64_t* recovered) {
     for (int attempt = 1;; ++attempt) {
         try {
             pg::Transaction tx(conn);
-            // A worker that died (kill -9, lost network) leaves rows in flight;
-            // once the lease is over they go back to pending, or are superseded
-            // when a newer value for the key is already waiting.
-            auto rec = conn.exec(
-                "UPDATE stock_relay_outbox AS o "
-                "   SET state = CASE WHEN EXISTS (SELECT 1 FROM stock_relay_outbox p "
-                "                                  WHERE p.state = 'pending' AND p.channel_id = o.channel_id "
-                "                                    AND p.kind = o.kind AND p.product_id = o.product_id "
-                "                                    AND p.location_key = o.location_key) "
-                "                    THEN 'superseded' ELSE 'pending' END, "
-                "       lease_until = NULL, "
-                "       last_error = 'lease expired: ' || coalesce(o.leased_by, 'a worker') || ' did not acknowledge in time', "
-                "       updated_at = (now() AT TIME ZONE 'UTC') "
-                " WHERE o.channel_id = $1::integer AND o.state = 'in_flight' "
-                "   AND o.lease_until < (now() AT TIME ZONE 'UTC')",
-                pg::Params().add(channel_id));
-            if (recovered) *recovered = rec.affected();
-            auto r = conn.exec(
-                // Plain joins here let the planner, which believes few rows are
-                // in flight, compare every candidate with every in-flight row;
-                // the hashed NOT IN and the id array keep a claim O(batch).
-                "UPDATE stock_relay_outbox AS o "
-                "   SET state = 'in_flight', "
-                "       lease_until = (now() AT TIME ZONE 'UTC') + make_interval(secs => $3::integer), "
-                "       leased_by = $2, attempts = o.attempts + 1, "
-                "       updated_at = (now() AT TIME ZONE 'UTC') "
-                " WHERE o.state = 'pending' AND o.id = ANY (ARRAY("
-                "        SELECT p.id FROM stock_relay_outbox p "
-                "         WHERE p.state = 'pending' AND p.channel_id = $1::integer AND p.kind = 'stock' "
-                "           AND p.next_attempt_at <= coalesce($5::timestamp, (now() AT TIME ZONE 'UTC')) "
-                "           AND (p.product_id, p.location_key) NOT IN ("
-                "                SELECT f.product_id, f.location_key FROM stock_relay_outbox f "
-                "                 WHERE f.state = 'in_flight' AND f.channel_id = $1::integer AND f.kind = 'stock') "
-                "         ORDER BY p.priority DESC, p.next_attempt_at, p.id "  // live first; the claim index's order
-                "         LIMIT $4::integer FOR UPDATE SKIP LOCKED)) "
-                "RETURNING o.id, o.product_id, o.sku, o.location_key, o.quantity::text, o.version, o.attempts",
-                pg::Params().add(channel_id).add(worker_id).add(static_cast<std::int64_t>(lease.count())).add(limit)
-                    .add(due_before));
-            std::vector<ClaimedRow> out;
-            out.reserve(static_cast<std::size_t>(r.rows()));
-            for (int i = 0; i < r.rows(); ++i)
-                out.push_back({r.i64(i, 0), r.i64(i, 1), r.str(i, 2), r.str(i, 3), r.str(i, 4), r.i64(i, 5),
-                               static_cast<int>(r.i64(i, 6))});
+            auto out = claim_in_tx(conn, channel_id, worker_id, lease, limit, due_before, recovered);
             tx.commit();
             return out;
         } catch (const pg::Error& e) {

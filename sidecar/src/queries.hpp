@@ -50,6 +50,14 @@ std::vector<ClaimedRow> claim(pg::Connection& conn, std::int64_t channel_id, con
                               std::chrono::seconds lease, int limit, const std::optional<std::string>& due_before,
                               std::int64_t* recovered = nullptr);
 
+// The same two statements inside the caller's transaction, without retries:
+// the ack of one batch folds the claim of the next into its own transaction
+// (one commit, one fewer BEGIN/COMMIT pair); a unique violation aborts the
+// caller's transaction, which the caller retries as a whole.
+std::vector<ClaimedRow> claim_in_tx(pg::Connection& conn, std::int64_t channel_id, const std::string& worker_id,
+                                    std::chrono::seconds lease, int limit,
+                                    const std::optional<std::string>& due_before, std::int64_t* recovered = nullptr);
+
 // The database's current UTC time as text (for `due_before`).
 std::string db_now(pg::Connection& conn);
 

@@ -134,6 +134,19 @@ std::vector<queries::ClaimedRow> ChannelWorker::claim_rows(pg::Connection& conn,
     return rows;
 }
 
+// The next batch's claim inside the ack's transaction (queries::claim_in_tx).
+std::vector<queries::ClaimedRow> ChannelWorker::claim_rows_in(pg::Connection& conn,
+                                                             const std::optional<std::string>& due_before) {
+    const auto batch = static_cast<int>(std::max<std::size_t>(channel_->batch_size(), 1));
+    std::int64_t recovered = 0;
+    auto rows = queries::claim_in_tx(conn, config_.id, options_.worker_id, options_.lease, batch, due_before,
+                                     &recovered);
+    metrics::lease_recovered(config_.id, recovered);
+    if (recovered > 0)
+        log::warn("channel {} ({}): {} row(s) came back after an expired lease", config_.id, config_.name, recovered);
+    return rows;
+}
+
 // Validates quantities, checks SKU ownership and picks one row per (sku,
 // location); what is left becomes the channel's push items.
 PreparedBatch ChannelWorker::prepare(pg::Connection& conn, const std::vector<queries::ClaimedRow>& rows) {
@@ -352,24 +365,30 @@ void ChannelWorker::summarize(const std::vector<queries::ClaimedRow>& rows, cons
                   config_.id, config_.name, stats.not_acked);
 }
 
-// claim -> prepare -> push -> decide -> ack -> summarize.
+// claim -> prepare -> push -> decide -> ack (+ the next claim) -> summarize.
 BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
                                         const std::optional<std::string>& due_before) {
     if (!started_) start(*conn);
     BatchTimings t;
     t.started = steady_clock::now();
-    const auto rows = claim_rows(*conn, due_before);
+    clock_.reset();
+    const bool claimed_ahead = !next_rows_.empty();
+    const auto claimed_at = claimed_ahead ? next_claimed_at_ : t.started;
+    const auto rows = take_rows(*conn, due_before);
     t.claim_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - t.started).count();
+    clock_.lap(Phase::claim);
     BatchStats stats;
     if (rows.empty()) return stats;
     stats.rows = static_cast<int>(rows.size());
 
     auto prepared = prepare(*conn, rows);
     sales_.arm(*conn, config_.id, prepared.items);
+    clock_.lap(Phase::resolve);
     const auto push_started = steady_clock::now();
-    const auto report = push_with_heartbeat(*conn, rows, prepared.items, t.started);
+    const auto report = push_with_heartbeat(*conn, rows, prepared.items, claimed_at);
     sales_.pushed(report);
     t.push_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - push_started).count();
+    clock_.lap(Phase::push);
 
     // The retry window matters only for rows out of attempts: ask their age then.
     std::vector<std::int64_t> spent;
@@ -379,8 +398,14 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     wait_for_catalog(*conn, config_.id, rows, plan.acks);  // catalog_wait.hpp
     const auto verdict = judge_channel(report, plan);
     stats.blocked = health_.blocked();
+    clock_.lap(Phase::decide);
     const auto ack_started = steady_clock::now();
-    const std::int64_t written = ack(conn, plan.acks, plan.upserts, plan.drops);
+    // Fold the next claim into the ack only behind a full batch (a backlog): a partial batch means live
+    // trickle, where claiming after the commit picks up the values committed meanwhile (lower latency).
+    std::optional<std::optional<std::string>> claim_next;
+    const bool full = rows.size() >= std::max<std::size_t>(channel_->batch_size(), 1);
+    if (options_.fold_next_claim && full && !stop_ && !stats.blocked) claim_next = due_before;
+    const std::int64_t written = ack(conn, plan.acks, plan.upserts, plan.drops, claim_next);
     t.ack_ms = std::chrono::duration_cast<milliseconds>(steady_clock::now() - ack_started).count();
     stats.not_acked = static_cast<std::int64_t>(plan.acks.size()) - written;
     metrics::record_batch(*conn, config_.id, plan.acks, report, t.push_ms);
@@ -389,7 +414,31 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     else if (verdict.success && replay_pending_) replay_transient(*conn);
 
     summarize(rows, plan.acks, report, t, stats);
+    clock_.lap(Phase::metrics);
+    metrics::batch_phases(config_.id, clock_);
+    phase_totals_.add(clock_, stats.rows, claimed_ahead);
     return stats;
+}
+
+std::vector<queries::ClaimedRow> ChannelWorker::take_rows(pg::Connection& conn,
+                                                         const std::optional<std::string>& due_before) {
+    if (next_rows_.empty()) return claim_rows(conn, due_before);
+    return std::exchange(next_rows_, {});
+}
+
+void ChannelWorker::release_claimed_ahead(std::unique_ptr<pg::Connection>& conn) {
+    if (next_rows_.empty()) return;
+    std::vector<PendingAck> acks;
+    for (const auto& r : next_rows_) {
+        PendingAck a;
+        a.row_id = r.id;
+        a.decision.verdict = Verdict::release;
+        a.decision.refund_attempt = true;
+        a.decision.message = "not sent: the worker stopped before pushing it";
+        acks.push_back(std::move(a));
+    }
+    next_rows_.clear();
+    ack(conn, acks, {}, {});
 }
 
 // The channel as a whole failed this batch when the shop refused it (auth,
@@ -492,7 +541,8 @@ void ChannelWorker::probe(std::unique_ptr<pg::Connection>& conn) {
 
 std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
                                 const std::map<std::string, queries::CachedSku>& upserts,
-                                const std::set<std::string>& drops) {
+                                const std::set<std::string>& drops,
+                                const std::optional<std::optional<std::string>>& claim_next) {
     // Keep trying while the lease lasts: a row acked late is still better than
     // a row pushed twice after its lease expires.
     const auto give_up = steady_clock::now() + options_.lease;
@@ -500,6 +550,7 @@ std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std
     for (int race = 0;;) {
         try {
             if (!conn) conn = std::make_unique<pg::Connection>(options_.dsn);
+            const auto began = steady_clock::now();  // now() of the transaction: the folded claim's lease start
             pg::Transaction tx(*conn);
             std::vector<std::int64_t> may_requeue;
             for (const auto& a : acks)
@@ -530,10 +581,19 @@ std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std
             for (const auto& r : rows)
                 if (r.state == "done") done.push_back(r.id);
             sales_.record(*conn, config_.id, done);
+            clock_.lap(Phase::ack);
+            std::vector<queries::ClaimedRow> next;
+            if (claim_next && race < 3) next = claim_rows_in(*conn, *claim_next);  // a race: claim on its own later
+            clock_.lap(Phase::next);
             tx.commit();
+            clock_.lap(Phase::commit);
+            next_rows_ = std::move(next);
+            next_claimed_at_ = began;
             return n;
         } catch (const pg::Error& e) {
-            if (e.unique_violation() && ++race < 20) continue;  // a new pending row appeared: re-check successors
+            // A new pending row appeared (re-check successors), or another
+            // replica claimed a key of the folded claim: the whole ack again.
+            if (e.unique_violation() && ++race < 20) continue;
             if (e.connection_lost() && steady_clock::now() < give_up) {
                 conn.reset();
                 ++failures;
@@ -628,7 +688,13 @@ void ChannelWorker::run() {
             wake_.sleep_for(backoff_delay(reconnect, failures, rng_), stop_);
         }
     }
-    log::info("channel {} ({}): worker stopped", config_.id, config_.name);
+    try {
+        if (conn) release_claimed_ahead(conn);
+    } catch (const std::exception& e) {
+        log::warn("channel {} ({}): could not release {} row(s) claimed ahead ({}); they return when their lease "
+                  "expires", config_.id, config_.name, next_rows_.size(), e.what());
+    }
+        log::info("channel {} ({}): worker stopped", config_.id, config_.name);
 }
 
 }  // namespace stockrelay::sidecar

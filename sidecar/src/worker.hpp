@@ -22,6 +22,7 @@
 #include "lease.hpp"
 #include "warm_cache.hpp"
 #include "pg.hpp"
+#include "batch_phases.hpp"
 #include "queries.hpp"
 #include "sales_guard.hpp"
 #include "stockrelay/backoff.hpp"
@@ -38,6 +39,9 @@ struct WorkerOptions {
     std::shared_ptr<LeaseGuard> guard;
     std::chrono::milliseconds poll_interval{5000};
     BackoffPolicy backoff;
+    // The ack of a batch also claims the next one, in the same transaction
+    // (issue 17); false only to measure the unfolded path (STOCKRELAY_FOLD_CLAIM=0).
+    bool fold_next_claim = true;
 };
 
 // Wakes sleeping threads: NOTIFY arrivals, reconnects, shutdown.
@@ -120,9 +124,12 @@ public:
     bool stop_requested() const { return stop_.load(); }
 
     const channels::Config& config() const { return config_; }
+    // Wall time of the batches processed so far, by phase (batch_phases.hpp).
+    const PhaseTotals& phase_totals() const { return phase_totals_; }
 
 private:
     std::vector<queries::ClaimedRow> claim_rows(pg::Connection& conn, const std::optional<std::string>& due_before);
+    std::vector<queries::ClaimedRow> claim_rows_in(pg::Connection& conn, const std::optional<std::string>& due_before);
     PreparedBatch prepare(pg::Connection& conn, const std::vector<queries::ClaimedRow>& rows);
     channels::PushReport push_with_heartbeat(pg::Connection& conn, const std::vector<queries::ClaimedRow>& rows,
                                              const std::vector<channels::PushItem>& items,
@@ -142,9 +149,17 @@ private:
     void run_once(std::unique_ptr<pg::Connection>& conn);
     void summarize(const std::vector<queries::ClaimedRow>& rows, const std::vector<PendingAck>& acks,
                    const channels::PushReport& report, const BatchTimings& t, BatchStats& stats);
+    // Writes the batch's acks in one transaction. With `claim_next` (the
+    // due_before of the next claim) the same transaction claims the next
+    // batch into next_rows_ (one round trip and one commit fewer per batch).
     std::int64_t ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
                      const std::map<std::string, queries::CachedSku>& cache_upserts,
-                     const std::set<std::string>& cache_drops);
+                     const std::set<std::string>& cache_drops,
+                     const std::optional<std::optional<std::string>>& claim_next = std::nullopt);
+    // The rows claimed with the previous ack, or a claim of its own.
+    std::vector<queries::ClaimedRow> take_rows(pg::Connection& conn, const std::optional<std::string>& due_before);
+    // Rows claimed ahead but never pushed (shutdown) go back to pending at once.
+    void release_claimed_ahead(std::unique_ptr<pg::Connection>& conn);
 
     channels::Config config_;
     std::unique_ptr<channels::Channel> channel_;
@@ -159,6 +174,10 @@ private:
     bool started_ = false;
     bool state_table_warned_ = false;
     bool replay_pending_ = true;  // replay transient failures at the channel's next success
+    std::vector<queries::ClaimedRow> next_rows_;  // claimed by the previous ack, not pushed yet
+    std::chrono::steady_clock::time_point next_claimed_at_{};  // when their lease began (at the latest)
+    PhaseClock clock_;                            // the current batch's phases
+    PhaseTotals phase_totals_;
 };
 
 }  // namespace stockrelay::sidecar
