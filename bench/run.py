@@ -465,6 +465,8 @@ FIGURES["woo-real"] = lambda env, a: __import__("woo_real_fig").fig(env, a, row,
 FIGURES["multidb"] = lambda env, a: __import__("multidb_fig").fig(env, a, row)
 # bench/catalog_medusa_fig.py: catalogue publishing into a real Medusa (issue #16)
 FIGURES["catalog"] = lambda env, a: __import__("catalog_medusa_fig").fig(env, a, row)
+# bench/inflight_fig.py: 1, 2, 4, 8 batches in flight, real WooCommerce and real Medusa (issue 17)
+FIGURES["inflight"] = lambda env, a: __import__("inflight_fig").fig(env, a, row)
 
 
 def machine():
@@ -515,6 +517,8 @@ def main():
     a.multidb_rows = 200 if q else 1000
     a.multidb_idle_seconds = 5 if q else 10
     a.catalog_products = a.catalog_products or (40 if q else 300)
+    a.inflight_woo_rows = 100 if q else 400
+    a.inflight_medusa_rows = 400 if q else 2000
     only = [f for f in a.only.split(",") if f] or list(FIGURES)
     for f in only:
         if f not in FIGURES:
