@@ -577,6 +577,8 @@ FIGURES["catalog-woo"] = lambda env, a: __import__("catalog_woo_fig").fig(env, a
 FIGURES["catalog-shopify"] = lambda env, a: __import__("catalog_shopify_fig").fig(env, a, row)
 FIGURES["catalog"] = lambda env, a: (__import__("catalog_medusa_fig").fig(env, a, row), FIGURES["catalog-woo"](env, a),
                                      FIGURES["catalog-shopify"](env, a))
+# bench/inflight_fig.py: 1, 2, 4, 8 batches in flight, real WooCommerce and real Medusa (issue 17)
+FIGURES["inflight"] = lambda env, a: __import__("inflight_fig").fig(env, a, row)
 
 
 def machine():
@@ -635,6 +637,8 @@ def main():
     a.catalog_products = a.catalog_products or (40 if q else 300)
     a.woo_catalog_products = a.woo_catalog_products or (10 if q else 50)
     a.catalog_shopify_products = a.catalog_shopify_products or (30 if q else 100)
+    a.inflight_woo_rows = 100 if q else 400
+    a.inflight_medusa_rows = 400 if q else 2000
     only = [f for f in a.only.split(",") if f] or list(FIGURES)
     for f in only:
         if f not in FIGURES:

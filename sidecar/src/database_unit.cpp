@@ -9,6 +9,7 @@
 #include "catalog_runner.hpp"
 #include "database_scope.hpp"
 #include "heartbeat.hpp"
+#include "inflight.hpp"
 #include "liveness.hpp"
 #include "logging.hpp"
 #include "metrics.hpp"
@@ -100,8 +101,7 @@ std::thread unit_thread(const std::string& name, F f) {
 
 struct DatabaseUnit::Running {
     std::string fingerprint;
-    std::unique_ptr<ChannelWorker> worker;
-    std::thread thread;
+    std::unique_ptr<ChannelLanes> lanes;  // inflight.hpp: one worker per batch in flight
 };
 
 // The threads that run once the database holds our contract version.
@@ -162,9 +162,8 @@ void DatabaseUnit::stop_parts() {
 }
 
 void DatabaseUnit::stop_workers() {
-    for (auto& [id, r] : workers_) r->worker->request_stop();
-    for (auto& [id, r] : workers_)
-        if (r->thread.joinable()) r->thread.join();
+    for (auto& [id, r] : workers_) r->lanes->request_stop();
+    for (auto& [id, r] : workers_) r->lanes->join();
     workers_.clear();
 }
 
@@ -201,8 +200,8 @@ void DatabaseUnit::reload_channels(pg::Connection& conn) {
         if (w == wanted.end() || w->second->json != it->second->fingerprint) {
             log::info("channel {}: {}; stopping its worker", it->first,
                       w == wanted.end() ? "disabled or removed" : "settings changed");
-            it->second->worker->request_stop();
-            if (it->second->thread.joinable()) it->second->thread.join();
+            it->second->lanes->request_stop();
+            it->second->lanes->join();
             it = workers_.erase(it);
         } else {
             ++it;
@@ -215,23 +214,24 @@ void DatabaseUnit::reload_channels(pg::Connection& conn) {
         const bool logged = b != broken_.end() && b->second == row.json;
         auto config = channels::Config::from_json(nlohmann::json::parse(row.json));
         if (config) logging::add_secrets(config->secrets());
-        auto guard = std::make_shared<LeaseGuard>();
-        auto channel = config ? make_fenced_channel(*config, guard)
-                              : Result<std::unique_ptr<channels::Channel>>(config.error());
-        if (!channel) {
+        // ---- [in-flight] (issue 17): several lanes per channel, inflight.hpp
+        auto lanes = config ? ChannelLanes::create(*config, batches_in_flight(nlohmann::json::parse(row.json), row.type),
+                                                   options_.worker, wake_,
+                                                   [&](auto guard) { return make_fenced_channel(*config, guard); })
+                            : Result<std::unique_ptr<ChannelLanes>>(config.error());
+        if (!lanes) {
             if (!logged)
                 log::error("channel {} ({}): cannot start: {}; its rows stay queued until the channel is fixed",
-                           row.id, row.name, channel.error().describe());
+                           row.id, row.name, lanes.error().describe());
             broken_[row.id] = row.json;
             continue;
         }
         broken_.erase(row.id);
         auto r = std::make_unique<Running>();
         r->fingerprint = row.json;
-        auto worker_options = options_.worker;
-        worker_options.guard = guard;
-        r->worker = std::make_unique<ChannelWorker>(*config, std::move(*channel), worker_options, wake_);
-        r->thread = unit_thread(options_.name, [w = r->worker.get()] { w->run(); });
+        r->lanes = std::move(*lanes);
+        r->lanes->start([this](std::function<void()> f) { return unit_thread(options_.name, std::move(f)); });
+        // ---- end [in-flight]
         workers_.emplace(row.id, std::move(r));
     }
     if (rows.empty() && workers_.empty())

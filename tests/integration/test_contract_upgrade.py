@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import pathlib
 
+import psycopg2
 import pytest
 
 from harness import outbox
@@ -272,3 +273,25 @@ def test_v5_database_upgrades_to_v6_and_keeps_its_rows_and_documents(v1_db):
         assert cur.fetchall() == [(True, "flagged")]
         cur.execute("SELECT external_id, remote_id FROM stock_relay_catalog_map")
         assert cur.fetchall() == [("x.t42", "prod_1")]
+
+
+@pytest.mark.parametrize("v1_db", [V5_SQL], indirect=True)
+def test_v5_database_gains_batches_in_flight_unset_and_bounded(v1_db):
+    """v6 [in-flight]: an upgraded channel has batches_in_flight NULL (the daemon's default for its
+    shop type), re-applying the contract keeps a value set in between, and 0 or 17 are refused."""
+    dsn, connect, upgrade = v1_db
+    with connect() as conn, conn.cursor() as cur:
+        channel = _channel(cur)
+    upgrade()
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT batches_in_flight FROM stock_relay_channel")
+        assert cur.fetchall() == [(None,)]
+        cur.execute("UPDATE stock_relay_channel SET batches_in_flight = 4 WHERE id = %s", [channel])
+    upgrade()
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT batches_in_flight FROM stock_relay_channel")
+        assert cur.fetchall() == [(4,)]
+        for bad in (0, 17):
+            with pytest.raises(psycopg2.errors.CheckViolation):
+                cur.execute("UPDATE stock_relay_channel SET batches_in_flight = %s", [bad])
+            conn.rollback()

@@ -23,9 +23,13 @@ def fresh_counts(dsn):
         conn.close()
 
 
-def test_repeated_kill_9_mid_push_loses_nothing_and_leaves_nothing_in_flight(shop_factory, sidecar, db):
+@pytest.mark.parametrize("batches_in_flight", [1, 4])  # issue 17: every lane's rows come back
+def test_repeated_kill_9_mid_push_loses_nothing_and_leaves_nothing_in_flight(shop_factory, sidecar, db,
+                                                                             batches_in_flight):
     skus = ["KK-1", "KK-2", "KK-3"]
-    shop = shop_factory(skus=skus)
+    # With lanes, one row per batch: three batches in flight when the kill comes.
+    shop = shop_factory(skus=skus, channel_kw={"batch_size": 1} if batches_in_flight > 1 else None)
+    outbox.update_channel(db.conn, shop.channel_id, batches_in_flight=batches_in_flight)
     shop.emu.config(latencyMs=1500)  # every push is still on the wire when the kill comes
     args = ("--lease-seconds", "2", "--poll-interval", "0.2")
     proc = sidecar.start(*args)

@@ -52,9 +52,12 @@ def test_many_writes_to_one_key_coalesce_into_one_push(shop_factory, sidecar, db
     assert len(set_quantity_requests(shop.emu)) == 1
 
 
-def test_no_older_value_is_applied_after_a_newer_one_while_writes_race_the_sidecar(shop_factory, sidecar, db):
+@pytest.mark.parametrize("batches_in_flight", [1, 4])  # issue 17: lanes on disjoint keys keep the order
+def test_no_older_value_is_applied_after_a_newer_one_while_writes_race_the_sidecar(shop_factory, sidecar, db,
+                                                                                   batches_in_flight):
     skus = [f"RACE-{i}" for i in range(4)]
     shop = shop_factory(skus=skus, channel_kw={"batch_size": 3})
+    outbox.update_channel(db.conn, shop.channel_id, batches_in_flight=batches_in_flight)
     shop.emu.config(latencyMs=20)
     proc = sidecar.start("--poll-interval", "0.5")
     last = 120

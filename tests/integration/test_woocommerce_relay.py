@@ -176,9 +176,12 @@ def test_many_writes_to_one_key_coalesce_into_one_push(woo_shop, sidecar, db):
     assert len(shop.batch_requests()) == 1
 
 
-def test_no_older_value_is_applied_after_a_newer_one_while_writes_race_the_sidecar(woo_shop, sidecar, db):
+@pytest.mark.parametrize("batches_in_flight", [1, 4])  # issue 17: lanes on disjoint keys keep the order
+def test_no_older_value_is_applied_after_a_newer_one_while_writes_race_the_sidecar(woo_shop, sidecar, db,
+                                                                                   batches_in_flight):
     skus = [f"RACE-{i}" for i in range(3)] + ["RV-S", "RV-M"]
     shop = woo_shop(simple=skus[:3], variations={"RV": skus[3:]}, channel_kw={"batch_size": 2})
+    outbox.update_channel(db.conn, shop.channel_id, batches_in_flight=batches_in_flight)
     shop.emu.configure(latency_ms=15)
     proc = sidecar.start("--poll-interval", "0.5")
     last = 80

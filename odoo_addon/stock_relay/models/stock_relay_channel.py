@@ -74,6 +74,12 @@ class StockRelayChannel(models.Model):
     settings = JsonObject(string="Extra Settings", groups="base.group_system")
     batch_size = NullableInteger(help="Items per shop request; empty = the shop's default "
                                       "(Shopify 250, WooCommerce 50, Medusa 250).")
+    # contract v6 [in-flight]
+    batches_in_flight = NullableInteger(
+        string="Batches in Flight",
+        help="How many batches the daemon sends to this shop at once, each on different products (1-16); "
+             "empty = 1. Shopify: keep 1 (its cost bucket is the limit); WooCommerce: up to 4 (its PHP workers); Medusa: 2. "
+             "More helps slow shops that serve several requests at once.")
     max_attempts = fields.Integer(required=True, default=10,
                                   help="A row that failed transiently this many times is marked failed.")
     timeout_ms = fields.Integer(string="Timeout (ms)", required=True, default=15000)
@@ -294,7 +300,7 @@ class StockRelayChannel(models.Model):
 
     # ------------------------------------------------------------ constraints
     @api.constrains("safety_buffer", "quantity_cap", "batch_size", "timeout_ms", "max_attempts", "retry_window_hours",
-                    "sku_cache_max_age_seconds", "order_poll_seconds")
+                    "sku_cache_max_age_seconds", "order_poll_seconds", "batches_in_flight")
     def _check_numbers(self):
         for channel in self:
             if channel.safety_buffer < 0:
@@ -303,6 +309,8 @@ class StockRelayChannel(models.Model):
                 raise ValidationError(_("The cap cannot be negative."))
             if channel.batch_size and channel.batch_size < 0:
                 raise ValidationError(_("The batch size must be positive."))
+            if channel.batches_in_flight and not 1 <= channel.batches_in_flight <= 16:
+                raise ValidationError(_("Batches in flight must be between 1 and 16 (empty: the shop's default)."))
             if channel.timeout_ms <= 0 or channel.max_attempts <= 0 or channel.retry_window_hours <= 0:
                 raise ValidationError(_("Timeout, maximum attempts and the retry window must be positive."))
             if channel.sku_cache_max_age_seconds < 0:
