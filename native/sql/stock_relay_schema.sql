@@ -1168,6 +1168,12 @@ CREATE TABLE IF NOT EXISTS stock_relay_recheck (
 
 -- Arguments as stock_relay_enqueue. Returns the rows written, or -1 when the
 -- keys were deferred to stock_relay_recheck.
+-- Never deferred: a transaction that confirmed a shop order (it wrote a
+-- stock_relay_inbox_absorbed row, absorbed_at = its start). The v4 rule "a
+-- number computed in a transaction that started at or after absorbed_at
+-- contains the order" needs that transaction to serialize with every other
+-- publisher of the product, so it keeps the v1 behaviour: the serialization
+-- failure reaches Odoo, which replays it (a new start, a new absorbed_at).
 CREATE OR REPLACE FUNCTION stock_relay_enqueue_or_defer(
     p_channel_ids   integer[],
     p_product_ids   integer[],
@@ -1185,6 +1191,10 @@ BEGIN
         RETURN stock_relay_enqueue(p_channel_ids, p_product_ids, p_skus, p_location_keys, p_quantities,
                                    p_trigger, p_kind);
     EXCEPTION WHEN serialization_failure OR deadlock_detected THEN
+        IF EXISTS (SELECT 1 FROM stock_relay_inbox_absorbed
+                    WHERE absorbed_at = (now() AT TIME ZONE 'UTC')) THEN
+            RAISE;  -- this transaction absorbed an order (see above)
+        END IF;
         INSERT INTO stock_relay_recheck (channel_id, product_id, location_key, trigger)
         SELECT DISTINCT k.channel_id, k.product_id, coalesce(k.location_key, ''), p_trigger
           FROM unnest(p_channel_ids, p_product_ids, p_location_keys) AS k(channel_id, product_id, location_key);

@@ -144,3 +144,20 @@ def test_a_storm_of_overlapping_captures_never_fails_and_ends_with_one_correct_v
     assert newest(db, cid) == committed
     assert db.scalar("SELECT count(*) FROM (SELECT 1 FROM stock_relay_outbox WHERE state = 'pending' "
                      "GROUP BY product_id HAVING count(*) > 1) d") == 0
+
+
+def test_a_transaction_that_confirmed_a_shop_order_is_never_deferred(db):
+    """The v4 rule (a number computed in a transaction started at or after absorbed_at contains the
+    order) needs the confirming transaction to serialize: its conflict still reaches Odoo."""
+    cid = outbox.add_channel(db.conn)
+    db.query("INSERT INTO stock_relay_inbox (channel_id, shop_order_id, topic, event_key, payload, received_via)"
+             " VALUES (%s, 'o1', 'order_created', 'o1:1', '{}', 'webhook')", [cid])
+    late = rr(db)
+    with late.cursor() as b:
+        b.execute("SELECT 1")
+        outbox.enqueue(db.dsn, [(cid, 7, "SKU-7", "L", 5)])
+        b.execute("UPDATE stock_relay_inbox SET state = 'done'")  # the order is confirmed here
+        with pytest.raises(psycopg2.errors.SerializationFailure):
+            call(b, DEFER, cid, 7, 2)
+    late.rollback()
+    assert db.scalar("SELECT count(*) FROM stock_relay_recheck") == 0
