@@ -44,6 +44,7 @@ WORKERS = int(os.environ.get("BENCH_ODOO_WORKERS", "8"))
 PRODUCTS = 12
 LINES = 3
 RETRY_LINE = re.compile(r"tries left, try again")
+GAVE_UP = re.compile(r"maximum number of tries reached")
 BAD_QUERY = re.compile(r"bad query: (.*)")
 
 
@@ -209,7 +210,7 @@ def run(name, db, seconds):
     finally:
         proc.terminate()
         proc.wait(60)
-    retries, ours, query = 0, 0, {}
+    retries, ours, ours_failed, query = 0, 0, 0, {}
     with open(logfile, errors="replace") as f:
         f.seek(mark)
         for line in f:  # a retry follows the log line of the query that failed in that worker
@@ -220,11 +221,13 @@ def run(name, db, seconds):
             elif RETRY_LINE.search(line):
                 retries += 1
                 ours += "stock_relay" in query.pop(pid, "")
+            elif GAVE_UP.search(line):  # the replays ran out: the user saw an error
+                ours_failed += "stock_relay" in query.pop(pid, "")
     res = {"pickings": n, "seconds": secs, "per_second": n / secs, "retries": retries,
-           "retries_in_stock_relay": ours,
+           "retries_in_stock_relay": ours, "errors_in_stock_relay": ours_failed,
            "retries_per_picking": retries / max(1, n), "errors": len(errors), "error_samples": errors[:5]}
     log(f"{name}: {n} pickings in {secs:.1f} s = {n / secs:.2f}/s, {retries} serialization retries ({ours} in stock_relay's SQL), "
-        f"{len(errors)} user-visible errors {errors[:2]}")
+        f"{len(errors)} user-visible errors ({ours_failed} in stock_relay's SQL) {errors[:2]}")
     return res
 
 

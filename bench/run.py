@@ -25,6 +25,9 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
   oversell   cross-channel oversell window through real Odoo with its cron
              thread (ODOO_SRC): order placed in shop A -> shop B lowered,
              webhooks and polling, p50/p99 (bench/oversell.py)
+  odoo-concurrency  8 JSON-RPC users validating overlapping deliveries/receipts in real
+             Odoo (ODOO_SRC), with and without stock_relay: pickings/s, serialization
+             retries, user-visible errors, correct newest row per key (bench/odoo_concurrency.py)
   catalog    catalogue publishing into a real Medusa 2.21: products/s, API calls
              per product for a first publish, an unchanged re-run and a price
              update (bench/catalog_medusa_fig.py; --catalog-products 10000)
@@ -465,6 +468,8 @@ FIGURES["woo-real"] = lambda env, a: __import__("woo_real_fig").fig(env, a, row,
 FIGURES["multidb"] = lambda env, a: __import__("multidb_fig").fig(env, a, row)
 # bench/catalog_medusa_fig.py: catalogue publishing into a real Medusa (issue #16)
 FIGURES["catalog"] = lambda env, a: __import__("catalog_medusa_fig").fig(env, a, row)
+# bench/odoo_concurrency_fig.py: 8 users validating overlapping pickings in real Odoo (issue 17)
+FIGURES["odoo-concurrency"] = lambda env, a: __import__("odoo_concurrency_fig").fig(a, row)
 
 
 def machine():
