@@ -62,3 +62,31 @@ class TestConcurrentRequests(RealCommitCase):
         self.assertEqual(self.notifications(), ["stock_relay"], "one NOTIFY, for the recheck's row only")
         self.watch.execute("SELECT count(*) FROM stock_relay_recheck WHERE channel_id = %s", [self.channel_id])
         self.assertEqual(self.watch.fetchone()[0], 0, "the recheck consumed the deferred key")
+
+    def test_keys_a_crash_left_deferred_are_published_by_the_recheck_cron(self):
+        """A deferred capture committed, then the process died before its post-commit recheck:
+        the key waits in stock_relay_recheck and the cron publishes it from the committed stock."""
+        with self.registry.cursor() as cr:
+            self.adjust(cr, 4)
+        # What the crashed transaction left: stock committed (6 now), its key deferred, no row of 6.
+        self.watch.execute("UPDATE stock_relay_outbox SET state = 'done' WHERE channel_id = %s", [self.channel_id])
+        self.watch.execute("SELECT location_key FROM stock_relay_channel_location WHERE channel_id = %s",
+                           [self.channel_id])
+        location_key = self.watch.fetchone()[0]
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            product = env["product.product"].browse(self.product_id)
+            location = env["stock.location"].browse(self.location_id)
+            env["stock.quant"]._update_available_quantity(product, location, 2)
+            cr.precommit.clear()  # the crash: no capture of its own ...
+            cr.execute("INSERT INTO stock_relay_recheck (channel_id, product_id, location_key, trigger) "
+                       "VALUES (%s, %s, %s, 'picking')", [self.channel_id, self.product_id, location_key])
+        self.assertEqual(self.rows(), [(4.0, "done")])
+        with self.registry.cursor() as cr:
+            api.Environment(cr, odoo.SUPERUSER_ID, {})["stock.relay.outbox"]._cron_recheck()
+        self.assertEqual(self.rows(), [(4.0, "done"), (6.0, "pending")])
+        self.watch.execute("SELECT trigger FROM stock_relay_outbox WHERE channel_id = %s AND state = 'pending'",
+                           [self.channel_id])
+        self.assertEqual(self.watch.fetchone()[0], "picking", "the deferred row keeps its trigger")
+        self.watch.execute("SELECT count(*) FROM stock_relay_recheck WHERE channel_id = %s", [self.channel_id])
+        self.assertEqual(self.watch.fetchone()[0], 0)
