@@ -54,8 +54,8 @@ class StockRelayOutboxRecheck(models.Model):
     def _stock_relay_recheck(self):
         """Take up to BATCH deferred keys and publish them from this transaction's snapshot.
 
-        Keys deferred again (a new conflict) are recorded again by the same function. Returns the
-        number of keys taken."""
+        Keys deferred again (a new conflict) are recorded again by the same function and taken by
+        the caller's next pass (recheck_now, the cron). Returns the number of keys taken."""
         cr = self.env.cr
         cr.execute("""DELETE FROM stock_relay_recheck WHERE id IN (
                           SELECT id FROM stock_relay_recheck ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)
@@ -68,7 +68,8 @@ class StockRelayOutboxRecheck(models.Model):
         for trigger, (product_ids, keys) in sorted(wanted.items()):
             products = self.env["product.product"].sudo().with_context(active_test=False).browse(
                 sorted(product_ids)).exists()
-            self._enqueue_products(products.ids, trigger=trigger, location_keys=keys, defer=True)
+            self.with_context(stock_relay_rechecking=True)._enqueue_products(
+                products.ids, trigger=trigger, location_keys=keys, defer=True)
         if taken:
             _logger.info("stock_relay: rechecked %s deferred key(s)", len(taken))
         return len(taken)

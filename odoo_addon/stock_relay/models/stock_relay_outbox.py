@@ -107,7 +107,8 @@ class StockRelayOutbox(models.Model):
         )
         written = self.env.cr.fetchone()[0]
         if written < 0:
-            self._stock_relay_recheck_after_commit()
+            if not self.env.context.get("stock_relay_rechecking"):  # a recheck loops on its own
+                self._stock_relay_recheck_after_commit()
             _logger.info("stock_relay: %s key(s) deferred to a recheck after commit (commit clock)", len(rows))
             return 0
         _logger.debug("stock_relay: %s outbox row(s), trigger %s", written, trigger)
