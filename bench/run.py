@@ -28,6 +28,9 @@ Figures (docs/BENCHMARKS.md explains each one and how to read it):
   plans      the claim and ack statements on a 1M-row outbox: EXPLAIN ANALYZE, and
              the drain cycle replayed by pgbench (the PostgreSQL ceiling), 1 and 2
              clients, split vs folded ack + claim (bench/plans.py)
+  odoo-concurrency  8 JSON-RPC users validating overlapping deliveries/receipts in real
+             Odoo (ODOO_SRC), with and without stock_relay: pickings/s, serialization
+             retries, user-visible errors, correct newest row per key (bench/odoo_concurrency.py)
   catalog    catalogue publishing into a real Medusa 2.21: products/s, API calls
              per product for a first publish, an unchanged re-run and a price
              update (bench/catalog_medusa_fig.py; --catalog-products 10000)
@@ -579,6 +582,8 @@ FIGURES["catalog"] = lambda env, a: (__import__("catalog_medusa_fig").fig(env, a
                                      FIGURES["catalog-shopify"](env, a))
 # bench/inflight_fig.py: 1, 2, 4, 8 batches in flight, real WooCommerce and real Medusa (issue 17)
 FIGURES["inflight"] = lambda env, a: __import__("inflight_fig").fig(env, a, row)
+# bench/odoo_concurrency_fig.py: 8 users validating overlapping pickings in real Odoo (issue 17)
+FIGURES["odoo-concurrency"] = lambda env, a: __import__("odoo_concurrency_fig").fig(a, row)
 
 
 def machine():

@@ -1143,8 +1143,75 @@ COMMENT ON COLUMN stock_relay_channel.batches_in_flight IS
 -- ---- end v6 [in-flight] ----------------------------------------------------
 
 -- ---- v6 [commit-clock] (issue #17) -----------------------------------------
--- Reserved: a capture clock that keeps invariant 3 while two Odoo
--- transactions conflict only when both enqueue the same key.
+-- Why: the per-product commit clock (stock_relay_product_clock, v1) makes two
+-- Odoo transactions that publish one product conflict; the later one got a
+-- serialization failure at precommit and Odoo replayed the WHOLE user request
+-- (a picking validation: seconds of work), and past five replays the user saw
+-- an error. bench/odoo_concurrency.py measured it: most of the retries of a
+-- busy warehouse were stock_relay_enqueue's.
+--
+-- Now the capture path (the addon's precommit) calls
+-- stock_relay_enqueue_or_defer: the same stock_relay_enqueue inside a
+-- subtransaction. When the clock (or the key's pending row) says another
+-- transaction published one of these products after this one's snapshot was
+-- taken, the enqueue is rolled back -- the numbers it carried were computed
+-- from a stale snapshot and must not become the newest row -- and the keys
+-- are recorded in stock_relay_recheck instead, in the same transaction (so a
+-- rolled-back transaction leaves nothing, invariant 1). The user's
+-- transaction commits. Right after the commit the addon recomputes the
+-- recorded keys in a new transaction (a fresh snapshot that sees both
+-- commits) through the strict stock_relay_enqueue, and a cron sweeps what a
+-- crash left behind (invariant 2). Invariant 3 holds for the rows: a row is
+-- only ever written from a snapshot that saw every committed change of its
+-- product (the clock still guarantees it); between the deferred commit and
+-- the recheck (milliseconds) the newest row is the other transaction's, which
+-- lacks this one's change, exactly as if this change had committed a moment
+-- later. tests/integration/test_commit_clock.py and the addon's
+-- test_concurrency.py prove both properties.
+CREATE TABLE IF NOT EXISTS stock_relay_recheck (
+    id           bigserial PRIMARY KEY,
+    channel_id   integer NOT NULL REFERENCES stock_relay_channel (id) ON DELETE CASCADE,
+    product_id   integer NOT NULL,
+    location_key varchar NOT NULL DEFAULT '',
+    trigger      varchar NOT NULL,
+    created_at   timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
+);
+
+-- Arguments as stock_relay_enqueue. Returns the rows written, or -1 when the
+-- keys were deferred to stock_relay_recheck.
+-- Never deferred: a transaction that confirmed a shop order (it wrote a
+-- stock_relay_inbox_absorbed row, absorbed_at = its start). The v4 rule "a
+-- number computed in a transaction that started at or after absorbed_at
+-- contains the order" needs that transaction to serialize with every other
+-- publisher of the product, so it keeps the v1 behaviour: the serialization
+-- failure reaches Odoo, which replays it (a new start, a new absorbed_at).
+CREATE OR REPLACE FUNCTION stock_relay_enqueue_or_defer(
+    p_channel_ids   integer[],
+    p_product_ids   integer[],
+    p_skus          varchar[],
+    p_location_keys varchar[],
+    p_quantities    numeric[],
+    p_trigger       varchar DEFAULT 'quant',
+    p_kind          varchar DEFAULT 'stock'
+) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_kind <> 'stock' THEN
+        RAISE EXCEPTION 'stock_relay_enqueue_or_defer: only stock rows are deferred (kind %)', p_kind;
+    END IF;
+    BEGIN
+        RETURN stock_relay_enqueue(p_channel_ids, p_product_ids, p_skus, p_location_keys, p_quantities,
+                                   p_trigger, p_kind);
+    EXCEPTION WHEN serialization_failure OR deadlock_detected THEN
+        IF EXISTS (SELECT 1 FROM stock_relay_inbox_absorbed
+                    WHERE absorbed_at = (now() AT TIME ZONE 'UTC')) THEN
+            RAISE;  -- this transaction absorbed an order (see above)
+        END IF;
+        INSERT INTO stock_relay_recheck (channel_id, product_id, location_key, trigger)
+        SELECT DISTINCT k.channel_id, k.product_id, coalesce(k.location_key, ''), p_trigger
+          FROM unnest(p_channel_ids, p_product_ids, p_location_keys) AS k(channel_id, product_id, location_key);
+        RETURN -1;
+    END;
+END $$;
 -- ---- end v6 [commit-clock] -------------------------------------------------
 
 INSERT INTO stock_relay_schema_version (singleton, version) VALUES (true, 6)

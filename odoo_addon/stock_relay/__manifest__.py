@@ -13,6 +13,7 @@
         "security/ir.model.access.csv",
         "security/stock_relay_reconcile_security.xml",
         "data/stock_relay_data.xml",
+        "data/stock_relay_recheck_data.xml",
         "wizard/stock_relay_tools_views.xml",
         "views/stock_relay_channel_views.xml",
         "views/stock_relay_outbox_views.xml",

@@ -295,3 +295,20 @@ def test_v5_database_gains_batches_in_flight_unset_and_bounded(v1_db):
             with pytest.raises(psycopg2.errors.CheckViolation):
                 cur.execute("UPDATE stock_relay_channel SET batches_in_flight = %s", [bad])
             conn.rollback()
+def test_v5_database_gains_the_deferred_capture_and_keeps_its_rows(v1_db):
+    """v6 [commit-clock]: a v5 database gains stock_relay_recheck and stock_relay_enqueue_or_defer;
+    its queued rows stay, and the new function writes (coalesces) like stock_relay_enqueue when
+    nothing conflicts."""
+    dsn, connect, upgrade = v1_db
+    with connect() as conn, conn.cursor() as cur:
+        channel = _channel(cur)
+        cur.execute("SELECT stock_relay_enqueue(ARRAY[%s], ARRAY[1], ARRAY['A'], ARRAY[''], ARRAY[3])", [channel])
+    upgrade()
+    with connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT stock_relay_enqueue_or_defer(ARRAY[%s], ARRAY[1], ARRAY['A'], ARRAY[''], ARRAY[4])",
+                    [channel])
+        assert cur.fetchone() == (1,)
+        cur.execute("SELECT sku, quantity, state FROM stock_relay_outbox ORDER BY id")
+        assert cur.fetchall() == [("A", 4, "pending")]
+        cur.execute("SELECT count(*) FROM stock_relay_recheck")
+        assert cur.fetchone() == (0,)

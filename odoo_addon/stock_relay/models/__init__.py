@@ -3,6 +3,7 @@ from . import stock_relay_channel
 from . import stock_relay_channel_location
 from . import stock_relay_outbox
 from . import stock_quant
+from . import capture_recheck
 from . import stock_relay_republish
 from . import stock_relay_channel_republish
 from . import product

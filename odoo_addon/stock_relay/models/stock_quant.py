@@ -55,9 +55,9 @@ class StockRelayOutboxPrecommit(models.Model):
         self.env.flush_all()
         if touched:
             self._add_touched_kits(touched)
-            self._enqueue_products(list(touched), trigger=trigger, touched=touched)
+            self._enqueue_products(list(touched), trigger=trigger, touched=touched, defer=True)
         if requests:
-            self._enqueue_republish(requests)
+            self._enqueue_republish(requests, defer=True)
 
 
 class StockPicking(models.Model):

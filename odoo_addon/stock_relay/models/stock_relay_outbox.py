@@ -81,12 +81,16 @@ class StockRelayOutbox(models.Model):
 
     # ------------------------------------------------------------ enqueue
     @api.model
-    def _enqueue_products(self, product_ids, trigger="quant", channels=None, touched=None, location_keys=None):
+    def _enqueue_products(self, product_ids, trigger="quant", channels=None, touched=None, location_keys=None,
+                          defer=False):
         """Compute the sellable quantity of ``product_ids`` and upsert outbox rows.
 
         ``touched`` ({product_id: {location_id}}) limits the rows to mapping
         lines whose locations contain a changed quant; ``location_keys`` limits
-        them to given (channel_id, location_key) pairs. Returns the row count.
+        them to given (channel_id, location_key) pairs. ``defer`` (the capture
+        path, contract v6 [commit-clock]): a commit-clock conflict defers the
+        keys to a recheck after the commit instead of failing the transaction.
+        Returns the row count (0 when deferred).
         """
         rows = self._sellable_rows(product_ids, channels=channels, touched=touched, location_keys=location_keys)
         if not rows:
@@ -96,11 +100,17 @@ class StockRelayOutbox(models.Model):
             for array, value in zip(arrays, (row["channel"].id, row["product"].id, row["sku"],
                                              row["location_key"], row["quantity"])):
                 array.append(value)
+        function = "stock_relay_enqueue_or_defer" if defer else "stock_relay_enqueue"
         self.env.cr.execute(
-            "SELECT stock_relay_enqueue(%s::int[], %s::int[], %s::varchar[], %s::varchar[], %s::numeric[], %s, 'stock')",
+            f"SELECT {function}(%s::int[], %s::int[], %s::varchar[], %s::varchar[], %s::numeric[], %s, 'stock')",
             [*arrays, trigger],
         )
         written = self.env.cr.fetchone()[0]
+        if written < 0:
+            if not self.env.context.get("stock_relay_rechecking"):  # a recheck loops on its own
+                self._stock_relay_recheck_after_commit()
+            _logger.info("stock_relay: %s key(s) deferred to a recheck after commit (commit clock)", len(rows))
+            return 0
         _logger.debug("stock_relay: %s outbox row(s), trigger %s", written, trigger)
         return written
 

@@ -26,7 +26,7 @@ _logger = logging.getLogger(__name__)
 class StockRelayOutboxRepublish(models.Model):
     _inherit = "stock.relay.outbox"
 
-    def _enqueue_republish(self, requests):
+    def _enqueue_republish(self, requests, defer=False):
         """Write the queued re-publish requests (called by the precommit hook)."""
         Channel = self.env["stock.relay.channel"].sudo()
         limit, jobs = inline_limit(self.env), False
@@ -45,7 +45,8 @@ class StockRelayOutboxRepublish(models.Model):
             keys = None
             if location_keys is not None:  # always narrowed to given channels
                 keys = {(cid, k) for cid in channel_ids for k in location_keys}
-            n = self._enqueue_products(sorted(product_ids), trigger=trigger, channels=channels, location_keys=keys)
+            n = self._enqueue_products(sorted(product_ids), trigger=trigger, channels=channels, location_keys=keys,
+                                       defer=defer)
             _logger.info("stock_relay: %s: %s outbox row(s) for %s product(s)", trigger, n, len(product_ids))
         if jobs:
             self.env.flush_all()  # created at precommit: nothing flushes after this hook

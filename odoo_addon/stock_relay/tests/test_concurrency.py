@@ -13,16 +13,19 @@ class TestConcurrentRequests(RealCommitCase):
     REPEATABLE READ), committed for real and watched from a third connection,
     as stockrelayd would see them.
 
-    The later request meets a serialization failure (the per-product commit
-    clock makes it conflict) and Odoo's own ``retrying`` replays it: the
-    failed attempt must publish nothing, the replay must publish exactly once,
-    with the quantity computed from the stock the other request committed.
+    The later request meets the per-product commit clock. Before contract v6
+    [commit-clock] that was a serialization failure and Odoo's ``retrying``
+    replayed the whole request; now the capture defers its keys and the
+    request commits at once (no replay, no error for a user past five
+    replays), publishing nothing computed from its stale snapshot; right after
+    its commit the keys are recomputed from a fresh snapshot: exactly one new
+    row, with the quantity computed from the stock both requests committed.
     (The plain rolled-back case is in test_commit.py.)
     """
 
     SKU_PREFIX = "SR-RACE"
 
-    def test_a_serialization_failure_retry_publishes_once_with_the_fresh_quantity(self):
+    def test_a_conflicting_request_commits_at_once_and_publishes_once_with_the_fresh_quantity(self):
         self.notifications(0.1)
         cr_b = self.registry.cursor()
         attempts = []
@@ -40,7 +43,7 @@ class TestConcurrentRequests(RealCommitCase):
                                "lease_until = (now() AT TIME ZONE 'UTC') + interval '1 hour' WHERE channel_id = %s",
                                [self.channel_id])
 
-            # Request B: receives 2 more units (relative), replayed by Odoo on serialization failure.
+            # Request B: receives 2 more units (relative), under Odoo's own retrying() as a request is.
             def receive_two():
                 attempts.append(len(attempts) + 1)
                 product = env_b["product.product"].browse(self.product_id)
@@ -52,8 +55,38 @@ class TestConcurrentRequests(RealCommitCase):
         finally:
             cr_b.close()
 
-        self.assertEqual(attempts, [1, 2], "B's first attempt must have met a serialization failure")
-        # The failed attempt (computed from the stale snapshot: 0 + 2) published nothing; the
-        # replay published once, from A's committed stock: 5 + 2.
+        self.assertEqual(attempts, [1], "B must commit at once: its conflict is deferred, not replayed")
+        # B's number (computed from its stale snapshot: 0 + 2) was never written; the recheck after
+        # B's commit published once, from the stock both committed: 5 + 2.
         self.assertEqual(self.rows(), [(5.0, "in_flight"), (7.0, "pending")])
-        self.assertEqual(self.notifications(), ["stock_relay"], "one NOTIFY, for the committed replay only")
+        self.assertEqual(self.notifications(), ["stock_relay"], "one NOTIFY, for the recheck's row only")
+        self.watch.execute("SELECT count(*) FROM stock_relay_recheck WHERE channel_id = %s", [self.channel_id])
+        self.assertEqual(self.watch.fetchone()[0], 0, "the recheck consumed the deferred key")
+
+    def test_keys_a_crash_left_deferred_are_published_by_the_recheck_cron(self):
+        """A deferred capture committed, then the process died before its post-commit recheck:
+        the key waits in stock_relay_recheck and the cron publishes it from the committed stock."""
+        with self.registry.cursor() as cr:
+            self.adjust(cr, 4)
+        # What the crashed transaction left: stock committed (6 now), its key deferred, no row of 6.
+        self.watch.execute("UPDATE stock_relay_outbox SET state = 'done' WHERE channel_id = %s", [self.channel_id])
+        self.watch.execute("SELECT location_key FROM stock_relay_channel_location WHERE channel_id = %s",
+                           [self.channel_id])
+        location_key = self.watch.fetchone()[0]
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            product = env["product.product"].browse(self.product_id)
+            location = env["stock.location"].browse(self.location_id)
+            env["stock.quant"]._update_available_quantity(product, location, 2)
+            cr.precommit.clear()  # the crash: no capture of its own ...
+            cr.execute("INSERT INTO stock_relay_recheck (channel_id, product_id, location_key, trigger) "
+                       "VALUES (%s, %s, %s, 'picking')", [self.channel_id, self.product_id, location_key])
+        self.assertEqual(self.rows(), [(4.0, "done")])
+        with self.registry.cursor() as cr:
+            api.Environment(cr, odoo.SUPERUSER_ID, {})["stock.relay.outbox"]._cron_recheck()
+        self.assertEqual(self.rows(), [(4.0, "done"), (6.0, "pending")])
+        self.watch.execute("SELECT trigger FROM stock_relay_outbox WHERE channel_id = %s AND state = 'pending'",
+                           [self.channel_id])
+        self.assertEqual(self.watch.fetchone()[0], "picking", "the deferred row keeps its trigger")
+        self.watch.execute("SELECT count(*) FROM stock_relay_recheck WHERE channel_id = %s", [self.channel_id])
+        self.assertEqual(self.watch.fetchone()[0], 0)
