@@ -99,7 +99,7 @@ private:
 // Every type defaults to 1 for now: each lane has its own circuit breaker, so
 // with N lanes a shop that is down gets N probes per backoff step (and N
 // "refuses"/"answers again" log lines). Measured best settings (docs/BENCHMARKS.md
-// section 13): WooCommerce 4 (up to its PHP worker count), Medusa 2; Shopify 1
+// section 14): WooCommerce 4 (up to its PHP worker count), Medusa 2; Shopify 1
 // always (its cost bucket is the limit). Raise these once the lanes share one breaker.
 int default_batches_in_flight(std::string_view type) {
     (void)type;
