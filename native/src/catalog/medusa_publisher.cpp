@@ -49,11 +49,7 @@ public:
     PublishOutcome publish(const Document& doc, const Mapping& mapping) override {
         PublishOutcome out;
         const int before = calls_;
-        if (const auto* p = mapping.product(); p && p->document_hash == doc.hash) {
-            out.unchanged = true;
-            out.action = "unchanged";
-            return out;
-        }
+        if (auto same = unchanged_outcome(doc, mapping)) return *same;
         run(out, [&] { return publish_inner(doc, mapping, out); });
         out.http_calls = calls_ - before;
         return out;
@@ -155,28 +151,12 @@ private:
 
     template <typename F>
     void run(PublishOutcome& out, F&& f) {
-        try {
-            if (auto err = f()) out.error = reword(*err);
-        } catch (const std::exception& ex) {  // a malformed answer must fail the row, not the daemon
-            out.error = make_error(ErrorCode::transient, fmt::format("unexpected answer from Medusa: {}", ex.what()));
-        }
+        guard_row(out, "Medusa", f, reword);
     }
 
     Result<json> call(const std::string& method, const std::string& rel, const json& body, PublishOutcome& out) {
         ++calls_;
-        const auto text = body.is_null() ? std::string() : body.dump();
-        if (method != "GET") out.request_excerpt = http::excerpt(method + " " + rel + " " + text, 2000);
-        auto r = ch_.rest_call(method, rel, text);
-        if (!r) {
-            out.http_status = r.error().http_status;
-            out.response_excerpt = http::excerpt(r.error().message, 2000);
-            return r.error();
-        }
-        out.http_status = r->status;
-        if (method != "GET") out.response_excerpt = http::excerpt(r->body, 2000);
-        auto j = json::parse(r->body, nullptr, false);
-        if (j.is_discarded()) return make_error(ErrorCode::transient, "Medusa answered with no JSON", r->status);
-        return j;
+        return rest_json(ch_, "Medusa", method, rel, body, out);
     }
 
     Result<md::StoreContext> store() {

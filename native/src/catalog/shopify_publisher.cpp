@@ -34,11 +34,7 @@ public:
 
     PublishOutcome publish(const Document& doc, const Mapping& mapping) override {
         PublishOutcome out;
-        if (const auto* p = mapping.product(); p && p->document_hash == doc.hash) {
-            out.unchanged = true;
-            out.action = "unchanged";
-            return out;
-        }
+        if (auto same = unchanged_outcome(doc, mapping)) return *same;
         const int before = calls_;
         run(out, [&] { return publish_inner(doc, mapping, out); });
         out.http_calls = calls_ - before;
@@ -106,11 +102,7 @@ private:
 
     template <typename F>
     void run(PublishOutcome& out, F&& f) {
-        try {
-            if (auto err = f()) out.error = *err;
-        } catch (const std::exception& ex) {  // a malformed answer must fail the row, not the daemon
-            out.error = make_error(ErrorCode::transient, fmt::format("unexpected answer from Shopify: {}", ex.what()));
-        }
+        guard_row(out, "Shopify", f);
     }
 
     Result<json> call(const std::string& document, const json& variables, PublishOutcome& out) {

@@ -59,11 +59,7 @@ public:
 
     PublishOutcome publish(const Document& doc, const Mapping& mapping) override {
         PublishOutcome out;
-        if (const auto* p = mapping.product(); p && p->document_hash == doc.hash) {
-            out.unchanged = true;
-            out.action = "unchanged";
-            return out;
-        }
+        if (auto same = unchanged_outcome(doc, mapping)) return *same;
         const int before = calls_;
         run(out, [&] { return publish_inner(doc, mapping, out); });
         out.http_calls = calls_ - before;
@@ -131,28 +127,12 @@ private:
 
     template <typename F>
     void run(PublishOutcome& out, F&& f) {
-        try {
-            if (auto err = f()) out.error = reword(*err);
-        } catch (const std::exception& ex) {  // a malformed answer must fail the row, not the daemon
-            out.error = make_error(ErrorCode::transient, fmt::format("unexpected answer from WooCommerce: {}", ex.what()));
-        }
+        guard_row(out, "WooCommerce", f, reword);
     }
 
     Result<json> call(const std::string& method, const std::string& rel, const json& body, PublishOutcome& out) {
         ++calls_;
-        const auto text = body.is_null() ? std::string() : body.dump();
-        if (method != "GET") out.request_excerpt = http::excerpt(method + " " + rel + " " + text, 2000);
-        auto r = ch_.rest_call(method, rel, text);
-        if (!r) {
-            out.http_status = r.error().http_status;
-            out.response_excerpt = http::excerpt(r.error().message, 2000);
-            return r.error();
-        }
-        out.http_status = r->status;
-        if (method != "GET") out.response_excerpt = http::excerpt(r->body, 2000);
-        auto j = json::parse(r->body, nullptr, false);
-        if (j.is_discarded()) return make_error(ErrorCode::transient, "WooCommerce answered with no JSON", r->status);
-        return j;
+        return rest_json(ch_, "WooCommerce", method, rel, body, out);
     }
 
     // The first refused item of a batch answer's `op` list; `names[i]` names item i.

@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -96,6 +98,19 @@ public:
     // HTTP calls made since construction (figures, tests).
     virtual int http_calls() const = 0;
 };
+
+// Shared by the shop publishers.
+// The outcome of a document identical to the last one published (same hash,
+// mapping present): nothing is sent. nullopt when the document must go out.
+std::optional<PublishOutcome> unchanged_outcome(const Document& doc, const Mapping& mapping);
+// Runs one row's work: its error (after `reword`, the shop's words made
+// specific) or a malformed answer (an exception) fails the row, never the daemon.
+void guard_row(PublishOutcome& out, std::string_view shop, const std::function<std::optional<Error>()>& work,
+               Error (*reword)(Error) = nullptr);
+// One REST call through the channel; writes leave their request and answer
+// excerpts on the outcome. A body that is not JSON is transient.
+Result<nlohmann::json> rest_json(channels::Channel& channel, std::string_view shop, const std::string& method,
+                                 const std::string& rel, const nlohmann::json& body, PublishOutcome& out);
 
 // The publisher of `channel` (which it borrows: it must outlive the publisher).
 // ErrorCode::config for a shop type without catalogue support yet.
