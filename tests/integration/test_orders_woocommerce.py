@@ -89,7 +89,10 @@ def test_order_created_in_woocommerce_arrives_as_a_signed_webhook_once(db, woo, 
     rows = inbox_rows(db.conn, cid)
     assert len(rows) == 1, rows
     o = rows[0]["payload"]["order"]
-    assert rows[0]["shop_order_id"] == str(order["id"]) and rows[0]["topic"] == "order_created"
+    # Real WooCommerce may also deliver order.updated for the new order (its stock reduction saves the
+    # order again), sometimes after order.created: the order's one row then carries the later topic.
+    assert rows[0]["shop_order_id"] == str(order["id"])
+    assert rows[0]["topic"] in (("order_created", "order_updated") if REAL_WOO else ("order_created",)), rows
     assert [(li["sku"], li["quantity"], li["unit_price"]) for li in o["lines"]] == [(sku, 2, "12.50")]
     assert o["shipping"][0]["price"] == "4.95" and o["customer"]["last_name"] == "Lovelace"
     assert rows[0]["payload"]["raw"]["id"] == order["id"]
