@@ -1131,15 +1131,15 @@ END $$;
 -- several batches at once: the daemon keeps up to batches_in_flight batches
 -- of one channel in flight on DISJOINT keys (the claim still skips every key
 -- that has a row in flight, so at most one row per key is ever in flight).
--- NULL: the daemon's default for the shop type (1 for every type today;
--- docs/BENCHMARKS.md section 13 has the measured best settings). Bounded: every batch in
+-- NULL: the daemon's default for the shop type (WooCommerce 4, Medusa 2,
+-- Shopify 1: the measured best settings, docs/BENCHMARKS.md section 14). Bounded: every batch in
 -- flight holds one PostgreSQL connection and one shop connection.
 ALTER TABLE stock_relay_channel ADD COLUMN IF NOT EXISTS batches_in_flight integer;
 ALTER TABLE stock_relay_channel DROP CONSTRAINT IF EXISTS stock_relay_channel_batches_in_flight_check;
 ALTER TABLE stock_relay_channel ADD CONSTRAINT stock_relay_channel_batches_in_flight_check
     CHECK (batches_in_flight IS NULL OR batches_in_flight BETWEEN 1 AND 16);
 COMMENT ON COLUMN stock_relay_channel.batches_in_flight IS
-    'Batches of this channel the daemon keeps in flight at once, on disjoint keys (1-16; NULL: the daemon''s default by shop type, 1 today)';
+    'Batches of this channel the daemon keeps in flight at once, on disjoint keys (1-16; NULL: the daemon''s default by shop type: WooCommerce 4, Medusa 2, Shopify 1)';
 -- ---- end v6 [in-flight] ----------------------------------------------------
 
 -- ---- v6 [commit-clock] (issue #17) -----------------------------------------

@@ -94,15 +94,22 @@ private:
     std::shared_ptr<LeaseGuard> guard_;
 };
 
+// Every lane of a channel gets the same circuit breaker.
+WorkerOptions with_shared_health(WorkerOptions options) {
+    if (!options.health) options.health = std::make_shared<SharedHealth>();
+    return options;
+}
+
 }  // namespace
 
-// Every type defaults to 1 for now: each lane has its own circuit breaker, so
-// with N lanes a shop that is down gets N probes per backoff step (and N
-// "refuses"/"answers again" log lines). Measured best settings (docs/BENCHMARKS.md
-// section 14): WooCommerce 4 (up to its PHP worker count), Medusa 2; Shopify 1
-// always (its cost bucket is the limit). Raise these once the lanes share one breaker.
+// The measured best settings (docs/BENCHMARKS.md section 14): WooCommerce 4
+// (up to the site's PHP workers), Medusa 2; Shopify 1 (its cost bucket is the
+// limit, lanes would only take turns). The lanes of a channel share one
+// circuit breaker (shared_health.hpp), so a shop that is down costs no more
+// probes or log lines with 4 lanes than with 1.
 int default_batches_in_flight(std::string_view type) {
-    (void)type;
+    if (type == "woocommerce") return 4;
+    if (type == "medusa") return 2;
     return 1;
 }
 
@@ -121,8 +128,9 @@ Result<std::unique_ptr<ChannelLanes>> ChannelLanes::create_turn_taking(const cha
     if (!shared) return shared.error();
     std::shared_ptr<channels::Channel> channel = std::move(*shared);
     std::unique_ptr<ChannelLanes> out(new ChannelLanes());
+    const auto shared_options = with_shared_health(options);
     for (int i = 0; i < lanes; ++i) {
-        auto lane_options = options;
+        auto lane_options = shared_options;
         lane_options.guard = std::make_shared<LeaseGuard>();
         auto view = std::make_unique<TurnTakingChannel>(channel, turn, lane_options.guard);
         out->workers_.push_back(std::make_unique<ChannelWorker>(config, std::move(view), lane_options, wake));
@@ -136,8 +144,9 @@ Result<std::unique_ptr<ChannelLanes>> ChannelLanes::create(const channels::Confi
     lanes = std::clamp(lanes, 1, kMaxBatchesInFlight);
     if (config.type == "shopify" && lanes > 1) return create_turn_taking(config, lanes, options, wake);
     std::unique_ptr<ChannelLanes> out(new ChannelLanes());
+    const auto shared_options = with_shared_health(options);
     for (int i = 0; i < lanes; ++i) {
-        auto lane_options = options;
+        auto lane_options = shared_options;
         lane_options.guard = std::make_shared<LeaseGuard>();
         auto channel = make(lane_options.guard);
         if (!channel) return channel.error();

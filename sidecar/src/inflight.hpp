@@ -13,9 +13,12 @@
 // means a superseded value is never claimed at all. A lane whose batch fails
 // (5xx, timeouts) acks its own rows for retry; the other lanes go on. The
 // channel's pause/backoff lives in the rows and stock_relay_channel_state,
-// which every lane reads. Shopify's lanes share ONE channel (one cost bucket,
-// one connection) and take turns on it, each call fenced by the lease of the
-// lane whose turn it is: only claim, checks and ack overlap.
+// which every lane reads; its circuit breaker is ONE per channel, shared by
+// its lanes (shared_health.hpp): one probe per backoff step, each state change
+// logged and stored once, a success in any lane ends an outage. Shopify's
+// lanes share ONE channel (one cost bucket, one connection) and take turns on
+// it, each call fenced by the lease of the lane whose turn it is: only claim,
+// checks and ack overlap.
 #pragma once
 
 #include <functional>

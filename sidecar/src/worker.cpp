@@ -58,6 +58,29 @@ void check_ownership(pg::Connection& conn, std::int64_t channel_id, const std::v
     }
 }
 
+// What a batch says about the shop as a whole: a refusal (auth, config,
+// TLS), or every item failed transiently (the shop may be down: a probe
+// decides), or neither (something landed, or the rows are the problem).
+struct BatchSignal {
+    std::optional<Error> refusal;
+    bool all_transient = false;
+};
+
+BatchSignal batch_signal(const channels::PushReport& report) {
+    bool any_transient = false;
+    for (const auto& o : report.items) {
+        if (!o.error) return {};
+        if (o.error->code == ErrorCode::auth || o.error->code == ErrorCode::config) return {o.error, false};
+        if (o.error->code == ErrorCode::transient) any_transient = true;
+        else if (o.error->code != ErrorCode::throttled) return {};
+    }
+    return {std::nullopt, any_transient};
+}
+
+std::string_view hold_reason(ChannelState s) {
+    return s == ChannelState::refused ? "held while the shop refuses this channel" : "held while the shop is unreachable";
+}
+
 }  // namespace
 
 
@@ -105,7 +128,8 @@ BatchStats& BatchStats::operator+=(const BatchStats& o) {
 ChannelWorker::ChannelWorker(channels::Config config, std::unique_ptr<channels::Channel> channel,
                              WorkerOptions options, Wakeup& wake)
     : config_(std::move(config)), channel_(std::move(channel)), options_(std::move(options)), wake_(wake),
-      rng_(std::random_device{}()) {
+      rng_(std::random_device{}()),
+      health_(options_.health ? options_.health : std::make_shared<SharedHealth>()) {
     // Rate-limit waits inside the channel end early on shutdown, and never
     // outlast the lease of the rows being pushed.
     channel_->set_sleeper([this](milliseconds d) {
@@ -121,6 +145,7 @@ ChannelWorker::ChannelWorker(channels::Config config, std::unique_ptr<channels::
 void ChannelWorker::request_stop() {
     stop_ = true;
     wake_.notify();
+    health_->interrupt();
 }
 
 std::vector<queries::ClaimedRow> ChannelWorker::claim_rows(pg::Connection& conn,
@@ -380,6 +405,13 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     BatchStats stats;
     if (rows.empty()) return stats;
     stats.rows = static_cast<int>(rows.size());
+    if (const auto s = health_->snapshot(); s.blocked()) {  // another lane took the channel down since the claim
+        stats.retried = stats.rows;
+        stats.blocked = true;
+        stats.not_acked = stats.rows - release_rows(conn, rows, fmt::format("{}: not sent: {}", hold_reason(s.state),
+                                                                               s.reason));
+        return stats;
+    }
 
     auto prepared = prepare(*conn, rows);
     sales_.arm(*conn, config_.id, prepared.items);
@@ -397,7 +429,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     auto plan = decide_acks(rows, prepared, report, queries::row_ages(*conn, spent));
     wait_for_catalog(*conn, config_.id, rows, plan.acks);  // catalog_wait.hpp
     const auto verdict = judge_channel(report, plan);
-    stats.blocked = health_.blocked();
+    stats.blocked = health_->blocked();
     clock_.lap(Phase::decide);
     const auto ack_started = steady_clock::now();
     // Fold the next claim into the ack only behind a full batch (a backlog): a partial batch means live
@@ -410,8 +442,8 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     stats.not_acked = static_cast<std::int64_t>(plan.acks.size()) - written;
     metrics::record_batch(*conn, config_.id, plan.acks, report, t.push_ms);
     // After the ack: the rows' fate never waits on the channel's bookkeeping.
-    if (verdict.changed || health_.blocked()) record_state(*conn, verdict.changed);
-    else if (verdict.success && replay_pending_) replay_transient(*conn);
+    if (verdict.health.changed) record_state(*conn, verdict.health);
+    else if (verdict.success && health_->take_replay()) replay_transient(*conn);
 
     summarize(rows, plan.acks, report, t, stats);
     clock_.lap(Phase::metrics);
@@ -426,50 +458,59 @@ std::vector<queries::ClaimedRow> ChannelWorker::take_rows(pg::Connection& conn,
     return std::exchange(next_rows_, {});
 }
 
-void ChannelWorker::release_claimed_ahead(std::unique_ptr<pg::Connection>& conn) {
-    if (next_rows_.empty()) return;
+std::int64_t ChannelWorker::release_rows(std::unique_ptr<pg::Connection>& conn,
+                                         const std::vector<queries::ClaimedRow>& rows, const std::string& why) {
     std::vector<PendingAck> acks;
-    for (const auto& r : next_rows_) {
+    for (const auto& r : rows) {
         PendingAck a;
         a.row_id = r.id;
         a.decision.verdict = Verdict::release;
         a.decision.refund_attempt = true;
-        a.decision.message = "not sent: the worker stopped before pushing it";
+        a.decision.message = why;
         acks.push_back(std::move(a));
     }
-    next_rows_.clear();
-    ack(conn, acks, {}, {});
+    return ack(conn, acks, {}, {});
+}
+
+void ChannelWorker::release_claimed_ahead(std::unique_ptr<pg::Connection>& conn) {
+    if (next_rows_.empty()) return;
+    release_rows(conn, std::exchange(next_rows_, {}), "not sent: the worker stopped before pushing it");
 }
 
 // The channel as a whole failed this batch when the shop refused it (auth,
 // config, TLS) or when nothing landed and every error was transient and a
 // probe (the connection test) fails too; a probe that answers means the
-// rows, not the shop, are the problem.
-std::optional<Error> ChannelWorker::channel_failure(const channels::PushReport& report) {
-    bool any_transient = false;
-    for (const auto& o : report.items) {
-        if (!o.error) return std::nullopt;
-        if (o.error->code == ErrorCode::auth || o.error->code == ErrorCode::config) return o.error;
-        if (o.error->code == ErrorCode::transient) any_transient = true;
-        else if (o.error->code != ErrorCode::throttled) return std::nullopt;
+// rows, not the shop, are the problem. Lanes share the breaker: while another
+// lane probes this one waits for its verdict, and when another lane already
+// took the channel down its rows are held without a probe of their own.
+// Returns the state to hold the batch's rows in.
+std::optional<ChannelState> ChannelWorker::channel_failure(const channels::PushReport& report, ChannelVerdict& v) {
+    const auto signal = batch_signal(report);
+    if (signal.refusal) {
+        v.health = health_->on_refusal(*signal.refusal, steady_clock::now());
+        return state_for(*signal.refusal);
     }
-    if (!any_transient) return std::nullopt;
-    auto answer = channel_->test_connection();
-    if (answer) return std::nullopt;
-    return answer.error();
+    if (!signal.all_transient) return std::nullopt;
+    switch (health_->begin_confirm(stop_)) {
+        case Confirm::flowing: return std::nullopt;
+        case Confirm::blocked: return health_->snapshot().state;
+        case Confirm::probe: break;
+    }
+    std::optional<Error> failure;
+    v.health = probe_turn(failure);
+    if (!failure) return std::nullopt;
+    return state_for(*failure);
 }
 
 ChannelVerdict ChannelWorker::judge_channel(const channels::PushReport& report, AckPlan& plan) {
     ChannelVerdict v;
-    const auto failure = channel_failure(report);
-    if (!failure) {
+    const auto held = channel_failure(report, v);
+    if (!held) {
         v.success = std::any_of(report.items.begin(), report.items.end(), [](auto& o) { return !o.error; });
-        if (v.success) v.changed = health_.on_success(steady_clock::now());
+        if (v.success) v.health = health_->on_success(steady_clock::now());
         return v;
     }
-    v.changed = health_.on_failure(*failure, steady_clock::now());
-    const auto why = health_.state() == ChannelState::refused ? "held while the shop refuses this channel"
-                                                               : "held while the shop is unreachable";
+    const auto why = hold_reason(*held);
     for (auto& a : plan.acks) {
         const auto& code = a.decision.error_code;
         if (code == "transient" || code == "auth" || code == "config") hold(a.decision, why);
@@ -477,36 +518,41 @@ ChannelVerdict ChannelWorker::judge_channel(const channels::PushReport& report, 
     return v;
 }
 
-// Logs and stores a change of the channel's state (once per change); while
-// blocked it also stores each probe's outcome and the next probe's time.
-void ChannelWorker::record_state(pg::Connection& conn, bool changed) {
-    const auto state = health_.state();
-    const auto next_in = std::chrono::duration_cast<milliseconds>(health_.next_probe() - steady_clock::now());
-    if (changed && state == ChannelState::flowing) {
+// Logs a change of the channel's state (once per change, by the lane whose
+// report made it); while blocked it also logs each probe's outcome. Stores
+// the channel's state as it is at the time of the write (writes of several
+// lanes are serialized, so the last one stored is the current state).
+void ChannelWorker::record_state(pg::Connection& conn, const HealthTransition& t) {
+    const auto& s = t.after;
+    const auto next_in = [](const HealthSnapshot& h) {
+        return std::chrono::duration_cast<milliseconds>(h.next_probe - steady_clock::now());
+    };
+    if (t.changed && !s.blocked()) {
         const auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() -
-                                                                           blocked_since_).count();
+                                                                           s.blocked_since).count();
         log::info("channel {} ({}): the shop answers again after {} s; resuming, held rows included", config_.id,
                   config_.name, secs);
-        replay_pending_ = true;  // replayed below, once the state is stored
-    } else if (changed) {
-        blocked_since_ = std::chrono::system_clock::now();
+    } else if (t.changed) {
         log::error("channel {} ({}): {}: {}; holding its rows (no attempts spent) and probing with backoff",
                    config_.id, config_.name,
-                   state == ChannelState::refused ? "the shop refuses this channel's credentials or settings"
-                                                  : "the shop is unreachable",
-                   health_.reason());
-    } else if (state != ChannelState::flowing) {
-        log::debug("channel {} ({}): probe {} failed: {}; next in {} ms", config_.id, config_.name,
-                   health_.failed_probes(), health_.reason(), next_in.count());
+                   s.state == ChannelState::refused ? "the shop refuses this channel's credentials or settings"
+                                                    : "the shop is unreachable",
+                   s.reason);
+    } else if (s.blocked()) {
+        log::debug("channel {} ({}): probe {} failed: {}; next in {} ms", config_.id, config_.name, s.failed_probes,
+                   s.reason, next_in(s).count());
     }
-    const bool blocked = state != ChannelState::flowing;
-    state_table([&] {
-        queries::save_channel_state(conn, config_.id, to_string(state),
-                                    blocked ? std::optional<std::string>(health_.reason()) : std::nullopt,
-                                    blocked ? std::optional<std::string>(health_.error_code()) : std::nullopt,
-                                    options_.worker_id, health_.failed_probes(), next_in);
+    bool flowing = false;
+    health_->write_state([&](const HealthSnapshot& now) {
+        flowing = !now.blocked();
+        state_table([&] {
+            queries::save_channel_state(conn, config_.id, to_string(now.state),
+                                        flowing ? std::nullopt : std::optional<std::string>(now.reason),
+                                        flowing ? std::nullopt : std::optional<std::string>(now.error_code),
+                                        options_.worker_id, now.failed_probes, next_in(now));
+        });
     });
-    if (state == ChannelState::flowing && replay_pending_) replay_transient(conn);
+    if (flowing && health_->take_replay()) replay_transient(conn);  // replayed once the state is stored
 }
 
 // The state table is bookkeeping: a role without its grant (an upgrade that
@@ -526,17 +572,42 @@ void ChannelWorker::state_table(const std::function<void()>& f) {
 // Rows that failed transiently (out of attempts and window, or under an
 // older stockrelayd) get another chance once the channel works again.
 void ChannelWorker::replay_transient(pg::Connection& conn) {
-    replay_pending_ = false;
     if (const auto n = queries::retry_failed(conn, config_.id, std::nullopt, {"transient"}).requeued; n > 0)
         log::info("channel {} ({}): re-queued {} row(s) that had failed on transient errors", config_.id, config_.name,
                   n);
 }
 
-void ChannelWorker::probe(std::unique_ptr<pg::Connection>& conn) {
+// Tests the connection while this lane holds the probe turn, and hands the
+// verdict to the shared breaker (the turn is given back if the test throws).
+HealthTransition ChannelWorker::probe_turn(std::optional<Error>& failure) {
+    struct Turn {
+        SharedHealth& health;
+        bool done = false;
+        ~Turn() {
+            if (!done) health.abandon_probe();
+        }
+    } turn{*health_};
     auto answer = channel_->test_connection();
-    const auto now = steady_clock::now();
-    const bool changed = answer ? health_.on_success(now) : health_.on_failure(answer.error(), now);
-    record_state(*conn, changed);
+    if (!answer) failure = answer.error();
+    turn.done = true;
+    return health_->finish_probe(failure, steady_clock::now());
+}
+
+void ChannelWorker::probe(std::unique_ptr<pg::Connection>& conn) {
+    std::optional<Error> failure;
+    record_state(*conn, probe_turn(failure));
+}
+
+// While the channel is blocked no rows are claimed: one lane probes when the
+// probe is due, the others wait for its verdict (NOTIFY does not end an outage).
+bool ChannelWorker::hold_while_blocked(std::unique_ptr<pg::Connection>& conn) {
+    const auto step = health_->next_step(steady_clock::now());
+    switch (step.kind) {
+        case LaneStep::flow: return false;
+        case LaneStep::probe: probe(conn); return true;
+        case LaneStep::wait: health_->wait(step, stop_); return true;
+    }
+    return false;
 }
 
 std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
@@ -610,19 +681,18 @@ std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std
 // This worker starts with fresh settings: rows that failed because the shop
 // refused the old ones (under an older stockrelayd) are replayed, and the
 // state a previous run left in the contract is picked up (and probed at once).
+// Once per channel: the first of its lanes does it, the others wait.
 void ChannelWorker::start(pg::Connection& conn) {
-    if (const auto n = queries::requeue_refused(conn, config_.id); n > 0)
-        log::info("channel {} ({}): re-queued {} row(s) that failed on an earlier auth/config refusal", config_.id,
-                  config_.name, n);
-    std::optional<queries::ChannelStateRow> saved;
-    state_table([&] { saved = queries::load_channel_state(conn, config_.id); });
-    if (saved) {
-        const auto s = channel_state_from(saved->state);
-        if (s && *s != ChannelState::flowing) {
-            health_.resume_blocked(*s, saved->reason.value_or(""), steady_clock::now());
-            blocked_since_ = std::chrono::system_clock::now();
-        }
-    }
+    health_->start_once([&] {
+        if (const auto n = queries::requeue_refused(conn, config_.id); n > 0)
+            log::info("channel {} ({}): re-queued {} row(s) that failed on an earlier auth/config refusal",
+                      config_.id, config_.name, n);
+        std::optional<queries::ChannelStateRow> saved;
+        state_table([&] { saved = queries::load_channel_state(conn, config_.id); });
+        const auto s = saved ? channel_state_from(saved->state) : std::nullopt;
+        if (s && *s != ChannelState::flowing)
+            health_->resume_blocked(*s, saved->reason.value_or(""), steady_clock::now());
+    });
     started_ = true;
 }
 
@@ -630,15 +700,7 @@ void ChannelWorker::start(pg::Connection& conn) {
 // otherwise push a batch, or wait for NOTIFY, the poll interval or the next due row.
 void ChannelWorker::run_once(std::unique_ptr<pg::Connection>& conn) {
     if (!started_) start(*conn);
-    if (health_.blocked()) {
-        const auto wait = std::chrono::duration_cast<milliseconds>(health_.next_probe() - steady_clock::now());
-        if (wait.count() > 0) {
-            wake_.sleep_for(wait, stop_);  // NOTIFY does not end an outage
-            return;
-        }
-        probe(conn);
-        return;
-    }
+    if (hold_while_blocked(conn)) return;
     const auto seen = wake_.generation();
     const auto stats = process_batch(conn);
     if (stats.rows > 0 || stats.blocked) return;

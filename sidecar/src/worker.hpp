@@ -19,6 +19,7 @@
 
 #include "ack.hpp"
 #include "health.hpp"
+#include "shared_health.hpp"
 #include "lease.hpp"
 #include "warm_cache.hpp"
 #include "pg.hpp"
@@ -37,6 +38,9 @@ struct WorkerOptions {
     // Fences this worker's channel (its HTTP client asks it before each call);
     // null: no fencing (the channel was built without make_fenced_channel).
     std::shared_ptr<LeaseGuard> guard;
+    // The channel's circuit breaker, shared by all its lanes (inflight.hpp);
+    // null: this worker has one of its own.
+    std::shared_ptr<SharedHealth> health;
     std::chrono::milliseconds poll_interval{5000};
     BackoffPolicy backoff;
     // The ack of a batch also claims the next one, in the same transaction
@@ -105,8 +109,8 @@ struct BatchTimings {
 
 // What a batch said about the channel as a whole.
 struct ChannelVerdict {
-    bool success = false;  // at least one item landed
-    bool changed = false;  // the channel's state changed (flowing <-> down/refused)
+    bool success = false;       // at least one item landed
+    HealthTransition health;    // changed: this batch changed the channel's state (flowing <-> down/refused)
 };
 
 class ChannelWorker {
@@ -137,12 +141,14 @@ private:
     AckPlan decide_acks(const std::vector<queries::ClaimedRow>& rows, const PreparedBatch& p,
                         const channels::PushReport& report,
                         const std::map<std::int64_t, std::chrono::milliseconds>& ages);
-    // Circuit breaker (health.hpp): judges the batch, holds its rows when the
-    // channel as a whole failed, probes, records state changes.
-    std::optional<Error> channel_failure(const channels::PushReport& report);
+    // Circuit breaker (shared_health.hpp): judges the batch, holds its rows
+    // when the channel as a whole failed, probes, records state changes.
+    std::optional<ChannelState> channel_failure(const channels::PushReport& report, ChannelVerdict& v);
     ChannelVerdict judge_channel(const channels::PushReport& report, AckPlan& plan);
+    HealthTransition probe_turn(std::optional<Error>& failure);
     void probe(std::unique_ptr<pg::Connection>& conn);
-    void record_state(pg::Connection& conn, bool changed);
+    bool hold_while_blocked(std::unique_ptr<pg::Connection>& conn);
+    void record_state(pg::Connection& conn, const HealthTransition& t);
     void replay_transient(pg::Connection& conn);
     void state_table(const std::function<void()>& f);
     void start(pg::Connection& conn);
@@ -160,6 +166,9 @@ private:
     std::vector<queries::ClaimedRow> take_rows(pg::Connection& conn, const std::optional<std::string>& due_before);
     // Rows claimed ahead but never pushed (shutdown) go back to pending at once.
     void release_claimed_ahead(std::unique_ptr<pg::Connection>& conn);
+    // Claimed rows that are not pushed go back to pending, attempts refunded.
+    std::int64_t release_rows(std::unique_ptr<pg::Connection>& conn, const std::vector<queries::ClaimedRow>& rows,
+                              const std::string& why);
 
     channels::Config config_;
     std::unique_ptr<channels::Channel> channel_;
@@ -169,11 +178,9 @@ private:
     std::mt19937_64 rng_;
     SalesGuard sales_;    // sales_guard.hpp: never put sold units back on sale
     CacheWarmer warmer_;  // warm_cache.hpp: one shop read instead of a lookup per 50 SKUs
-    ChannelHealth health_;
-    std::chrono::system_clock::time_point blocked_since_{};
+    std::shared_ptr<SharedHealth> health_;  // shared with the channel's other lanes
     bool started_ = false;
     bool state_table_warned_ = false;
-    bool replay_pending_ = true;  // replay transient failures at the channel's next success
     std::vector<queries::ClaimedRow> next_rows_;  // claimed by the previous ack, not pushed yet
     std::chrono::steady_clock::time_point next_claimed_at_{};  // when their lease began (at the latest)
     PhaseClock clock_;                            // the current batch's phases

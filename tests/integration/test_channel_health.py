@@ -119,6 +119,50 @@ def test_an_outage_costs_a_few_probes_not_a_request_per_row(make_shop, sidecar, 
     assert shop.levels() == {sku: i + 1 for i, sku in enumerate(shop.skus)}
 
 
+def outage_with_lanes(make_shop, sidecar, db, lanes, seconds=12):
+    """A WooCommerce shop down for ``seconds`` under ``lanes`` batches in flight, then back: its
+    connection tests during the outage, every call during it, and the channel's log lines."""
+    shop = make_shop("woocommerce", [f"L{i:02d}" for i in range(40)], channel_kw={"max_attempts": 25, "batch_size": 5})
+    outbox.update_channel(db.conn, shop.channel_id, batches_in_flight=lanes)
+    whole_shop_faults(shop, [{"action": "status", "status": 503}])
+    proc = sidecar.start("--poll-interval", "0.3")
+    t0 = time.time()
+    enqueue(db, shop, [(i + 1, sku, i + 1) for i, sku in enumerate(shop.skus)])
+    time.sleep(seconds)
+    t1 = time.time()
+    calls = [r for r in shop.emu.requests() if t0 <= r["at_ms"] / 1000.0 <= t1]
+    probes = [r for r in calls if r["path"].split("?")[0].rstrip("/").endswith("/wp-json")]
+    assert outbox.counts(db.conn, shop.channel_id) == {"pending": 40}
+    whole_shop_faults(shop, [])
+    outbox.wait_until(lambda: outbox.settled(db.conn), timeout=60, message="the held rows to land")
+    assert proc.stop() == 0
+    assert outbox.counts(db.conn, shop.channel_id) == {"done": 40}
+    assert all(r["attempts"] == 1 for r in outbox.rows(db.conn, shop.channel_id))  # held rows spent none
+    assert shop.levels() == {sku: i + 1 for i, sku in enumerate(shop.skus)}
+    mine = f"channel {shop.channel_id} "
+    log = "\n".join(line for line in proc.log().splitlines() if mine in line)
+    outbox.update_channel(db.conn, shop.channel_id, enabled=False)  # quiet during the next run
+    print(f"\nOUTAGE LANES FIGURE: {lanes} lane(s): {len(probes)} probes, {len(calls)} shop calls in "
+          f"{t1 - t0:.1f} s of outage")
+    return probes, calls, log
+
+
+def test_an_outage_costs_no_more_probes_with_four_lanes_than_with_one(make_shop, sidecar, db):
+    # The lanes of a channel share one circuit breaker: one lane probes per
+    # backoff step, the others wait for its verdict; each change of state is
+    # logged once, and the first success brings every lane back.
+    one, _, _ = outage_with_lanes(make_shop, sidecar, db, 1)
+    four, calls, log = outage_with_lanes(make_shop, sidecar, db, 4)
+    assert "4 batches in flight" in log, log
+    # Backoff is jittered: allow one step of difference, not a probe per lane.
+    assert len(four) <= len(one) + 1, (len(one), len(four))
+    # Batches already in flight when the shop went down: at most one per lane besides the probes.
+    assert len(calls) <= len(four) + 4, [(r["method"], r["path"]) for r in calls]
+    assert log.count("the shop is unreachable") == 1, log
+    assert log.count("the shop answers again") == 1, log
+    assert "will retry" not in log, log
+
+
 def test_refused_credentials_hold_rows_and_a_rotated_token_heals_without_a_button(make_shop, sidecar, db):
     shop = make_shop("shopify", ["AUTH"], channel_kw={"credentials": {"access_token": "shpat_revoked_token_1234"}})
     proc = sidecar.start("--poll-interval", "0.5", "--reload-interval", "1")

@@ -78,7 +78,8 @@ class StockRelayChannel(models.Model):
     batches_in_flight = NullableInteger(
         string="Batches in Flight",
         help="How many batches the daemon sends to this shop at once, each on different products (1-16); "
-             "empty = 1. Shopify: keep 1 (its cost bucket is the limit); WooCommerce: up to 4 (its PHP workers); Medusa: 2. "
+             "empty = the daemon's default for the shop type: WooCommerce 4 (lower it for a site with fewer "
+             "PHP workers), Medusa 2, Shopify 1 (its cost bucket is the limit). "
              "More helps slow shops that serve several requests at once.")
     max_attempts = fields.Integer(required=True, default=10,
                                   help="A row that failed transiently this many times is marked failed.")
