@@ -405,13 +405,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     BatchStats stats;
     if (rows.empty()) return stats;
     stats.rows = static_cast<int>(rows.size());
-    if (const auto s = health_->snapshot(); s.blocked()) {  // another lane took the channel down since the claim
-        stats.retried = stats.rows;
-        stats.blocked = true;
-        stats.not_acked = stats.rows - release_rows(conn, rows, fmt::format("{}: not sent: {}", hold_reason(s.state),
-                                                                               s.reason));
-        return stats;
-    }
+    if (health_->blocked()) return hold_unsent(conn, rows);  // another lane took the channel down since the claim
 
     auto prepared = prepare(*conn, rows);
     sales_.arm(*conn, config_.id, prepared.items);
@@ -470,6 +464,18 @@ std::int64_t ChannelWorker::release_rows(std::unique_ptr<pg::Connection>& conn,
         acks.push_back(std::move(a));
     }
     return ack(conn, acks, {}, {});
+}
+
+// Rows claimed while another lane took the channel down: held, not pushed.
+BatchStats ChannelWorker::hold_unsent(std::unique_ptr<pg::Connection>& conn,
+                                      const std::vector<queries::ClaimedRow>& rows) {
+    const auto s = health_->snapshot();
+    BatchStats stats;
+    stats.rows = stats.retried = static_cast<int>(rows.size());
+    stats.blocked = true;
+    stats.not_acked = stats.rows - release_rows(conn, rows, fmt::format("{}: not sent: {}", hold_reason(s.state),
+                                                                         s.reason));
+    return stats;
 }
 
 void ChannelWorker::release_claimed_ahead(std::unique_ptr<pg::Connection>& conn) {
@@ -593,9 +599,12 @@ HealthTransition ChannelWorker::probe_turn(std::optional<Error>& failure) {
     return health_->finish_probe(failure, steady_clock::now());
 }
 
+// A probe stores its outcome while the channel is blocked, and the change
+// when it ends the outage (not when another lane's success already did).
 void ChannelWorker::probe(std::unique_ptr<pg::Connection>& conn) {
     std::optional<Error> failure;
-    record_state(*conn, probe_turn(failure));
+    const auto t = probe_turn(failure);
+    if (t.changed || t.after.blocked()) record_state(*conn, t);
 }
 
 // While the channel is blocked no rows are claimed: one lane probes when the

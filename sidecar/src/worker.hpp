@@ -166,6 +166,7 @@ private:
     std::vector<queries::ClaimedRow> take_rows(pg::Connection& conn, const std::optional<std::string>& due_before);
     // Rows claimed ahead but never pushed (shutdown) go back to pending at once.
     void release_claimed_ahead(std::unique_ptr<pg::Connection>& conn);
+    BatchStats hold_unsent(std::unique_ptr<pg::Connection>& conn, const std::vector<queries::ClaimedRow>& rows);
     // Claimed rows that are not pushed go back to pending, attempts refunded.
     std::int64_t release_rows(std::unique_ptr<pg::Connection>& conn, const std::vector<queries::ClaimedRow>& rows,
                               const std::string& why);
