@@ -394,6 +394,7 @@ void ChannelWorker::summarize(const std::vector<queries::ClaimedRow>& rows, cons
 BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
                                         const std::optional<std::string>& due_before) {
     if (!started_) start(*conn);
+    const bool was_flowing = !health_->blocked();  // else (drain --once after an outage) the push finds out
     BatchTimings t;
     t.started = steady_clock::now();
     clock_.reset();
@@ -405,7 +406,7 @@ BatchStats ChannelWorker::process_batch(std::unique_ptr<pg::Connection>& conn,
     BatchStats stats;
     if (rows.empty()) return stats;
     stats.rows = static_cast<int>(rows.size());
-    if (health_->blocked()) return hold_unsent(conn, rows);  // another lane took the channel down since the claim
+    if (was_flowing && health_->blocked()) return hold_unsent(conn, rows);  // another lane took the channel down
 
     auto prepared = prepare(*conn, rows);
     sales_.arm(*conn, config_.id, prepared.items);
@@ -607,16 +608,19 @@ void ChannelWorker::probe(std::unique_ptr<pg::Connection>& conn) {
     if (t.changed || t.after.blocked()) record_state(*conn, t);
 }
 
-// While the channel is blocked no rows are claimed: one lane probes when the
-// probe is due, the others wait for its verdict (NOTIFY does not end an outage).
+// While the channel is blocked no rows are claimed (rows this lane claimed
+// with its last ack are held unsent): one lane probes when the probe is due,
+// the others wait for its verdict (NOTIFY does not end an outage).
 bool ChannelWorker::hold_while_blocked(std::unique_ptr<pg::Connection>& conn) {
-    const auto step = health_->next_step(steady_clock::now());
-    switch (step.kind) {
-        case LaneStep::flow: return false;
-        case LaneStep::probe: probe(conn); return true;
-        case LaneStep::wait: health_->wait(step, stop_); return true;
-    }
-    return false;
+    if (!health_->blocked()) return false;
+    if (!next_rows_.empty()) hold_unsent(conn, std::exchange(next_rows_, {}));  // claimed with this lane's last ack
+    const auto step = health_->next_step(steady_clock::now());  // a probe turn from here on: nothing may throw
+    if (step.kind == LaneStep::flow) return false;
+    if (step.kind == LaneStep::probe)
+        probe(conn);
+    else
+        health_->wait(step, stop_);
+    return true;
 }
 
 std::int64_t ChannelWorker::ack(std::unique_ptr<pg::Connection>& conn, const std::vector<PendingAck>& acks,
