@@ -110,16 +110,24 @@ def add_shopify_channel(db, emu, ca, **kw):
     return outbox.add_channel(db.conn, **args)
 
 
+def bench_owner(sku):
+    """The Odoo product every figure enqueues a bench SKU for: '<prefix>-<n, 6 digits>' -> n + 1."""
+    return int(sku.rsplit("-", 1)[1]) + 1
+
+
 def fill_sku_cache(db, channel_id, items):
-    """What a previous drain would have cached: SKU -> inventory item (+ variant/product ids)."""
+    """What a previous drain would have cached: SKU -> inventory item (+ variant/product ids) and the Odoo
+    product that published it (the SKU's owner, recorded since SKU ownership landed; a cache without owners
+    made every 'warm' drain write every SKU's cache row once more, to record them)."""
     import json
     rows = [(channel_id, sku, v["inventoryItemId"], "",
-             json.dumps({"variant_id": v["variantId"], "product_id": v["productId"]})) for sku, v in items.items()]
+             json.dumps({"variant_id": v["variantId"], "product_id": v["productId"]}), bench_owner(sku))
+            for sku, v in items.items()]
     with db.conn.cursor() as cur:
         cur.execute("DELETE FROM stock_relay_sku_cache WHERE channel_id = %s", (channel_id,))
         psycopg2.extras.execute_values(
-            cur, "INSERT INTO stock_relay_sku_cache (channel_id, sku, remote_id, parent_id, extra) VALUES %s", rows,
-            template="(%s, %s, %s, %s, %s::jsonb)", page_size=5000)
+            cur, "INSERT INTO stock_relay_sku_cache (channel_id, sku, remote_id, parent_id, extra, product_id) "
+                 "VALUES %s", rows, template="(%s, %s, %s, %s, %s::jsonb, %s)", page_size=5000)
 
 
 def enqueue_bulk(db, rows, chunk=10000, trigger="full_sync"):

@@ -239,7 +239,8 @@ void SalesGuard::record(pg::Connection& conn, std::int64_t channel_id, const std
             .add(pg::int_array(marks))
             .add(pg::text_array(held))
             .add(pg::text_array(remotes)));
-    // The accounting is logged on the row, ahead of the shop's answer.
+    // The accounting is logged on the row, ahead of the shop's answer (most batches have nothing to say).
+    if (std::all_of(notes.begin(), notes.end(), [](const std::string& n) { return n.empty(); })) return;
     conn.exec(
         "UPDATE stock_relay_outbox o SET response_excerpt = 'stockrelay: ' || u.note || coalesce(E'\\n' || o.response_excerpt, '')"
         "  FROM unnest($1::bigint[], $2::text[]) AS u(row, note)"
