@@ -2,48 +2,36 @@
 stockrelayd -> a REAL Medusa 2.21 server (scripts/medusa-server).
 
 One Medusa server (own database cloned from the migrated template) serves the
-module; each test uses its own SKUs and stock locations, and its own
+session (harness/medusa_shared.py); each test uses its own SKUs and stock locations, and its own
 stockrelay database. Skipped loudly when Medusa cannot run here."""
 from __future__ import annotations
 
 import itertools
 import json
-import os
 import threading
 import time
 
 import psycopg2
 import pytest
 
-from emulators.medusa import ADMIN_EMAIL, ADMIN_PASSWORD, MedusaServer, free_port, medusa_available
+from emulators.medusa import ADMIN_EMAIL, ADMIN_PASSWORD
 from harness import outbox
+from harness.medusa_shared import SUBSCRIBER_SECRET, shared_medusa
 
 pytestmark = [pytest.mark.sidecar, pytest.mark.slow]
 
 _seq = itertools.count(1)
-SUBSCRIBER_SECRET = "medusa-subscriber-test-secret"
 
 
 @pytest.fixture(scope="module")
 def medusa():
-    ok, why = medusa_available()
-    if not ok:
-        pytest.skip(f"REAL MEDUSA NOT AVAILABLE, Medusa relay untested: {why}")
-    server = MedusaServer().ensure_ready()
-    # The example subscriber (src/subscribers/stockrelay-order-placed.ts) posts to this address;
+    # The session's server (harness/medusa_shared.py). Its example subscriber
+    # (src/subscribers/stockrelay-order-placed.ts) posts to 127.0.0.1:<subscriber_port>/webhooks/1;
     # only the test that places an order starts a daemon there. Channel ids start at 1 per test database.
-    server.subscriber_port = free_port()
-    os.environ["STOCKRELAY_WEBHOOK_URL"] = f"http://127.0.0.1:{server.subscriber_port}/webhooks/1"
-    os.environ["STOCKRELAY_WEBHOOK_SECRET"] = SUBSCRIBER_SECRET
-    try:
-        server.start(f"medusa_relay_{os.getpid()}")
-        server.secret_key = server.create_secret_key("stockrelay-relay-tests")
-        yield server
-    finally:
-        os.environ.pop("STOCKRELAY_WEBHOOK_URL", None)
-        os.environ.pop("STOCKRELAY_WEBHOOK_SECRET", None)
-        server.stop()
-        server.pg_stop()
+    server, why = shared_medusa()
+    if server is None:
+        pytest.skip(f"REAL MEDUSA NOT AVAILABLE, Medusa relay untested: {why}")
+    return server
 
 
 class MedusaShop:
