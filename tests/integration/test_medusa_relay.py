@@ -442,7 +442,7 @@ def test_a_small_burst_is_polled_once_and_a_later_poll_lists_only_the_new_order(
 
 def test_the_example_subscriber_posts_a_signed_order_placed_the_listener_stores(medusa_shop, medusa, sidecar, db):
     from harness.medusa_orders import MedusaStore
-    from harness.orders import enable_orders, inbox_rows, wait_for
+    from harness.orders import cursor_row, enable_orders, inbox_rows, wait_for
 
     shop = medusa_shop(["CAP"])
     assert shop.channel_id == 1, "the subscriber's address names channel 1"
@@ -451,7 +451,8 @@ def test_the_example_subscriber_posts_a_signed_order_placed_the_listener_stores(
     enable_orders(db.conn, shop.channel_id, poll_seconds=3600, webhook_secret=SUBSCRIBER_SECRET)
     sidecar.extra_args += ["--listen", f"127.0.0.1:{medusa.subscriber_port}"]
     sidecar.start()
-    time.sleep(3)  # the daemon's first poll (at start) is over: what comes next comes from the subscriber
+    # The daemon's first poll (at start) is over (it saved its cursor): what comes next comes from the subscriber.
+    wait_for(lambda: (cursor_row(db.conn, shop.channel_id) or {}).get("polled_at"), timeout=15, what="the first poll")
     placed = store.place_order(shop.sku["CAP"], quantity=1, email="sub@example.com")
     rows = wait_for(lambda: [r for r in inbox_rows(db.conn, shop.channel_id) if r["shop_order_id"] == placed["id"]],
                     timeout=20, what="the subscriber's notification")
