@@ -3,47 +3,20 @@ tests: one channel per shop type, seeded with a list of SKUs, plus a uniform
 view of each shop's levels and per-key write history.
 
 The real Medusa server is started once per test session (``shared_medusa``,
-~15 s) and put behind a ``FaultProxy`` per test, because the real server
+harness/medusa_shared.py, ~15 s) and put behind a ``FaultProxy`` per test, because the real server
 cannot fail on demand."""
 from __future__ import annotations
 
-import atexit
 import itertools
 import os
-import threading
 
 from chaos.proxy import FaultProxy
-from emulators.medusa import MedusaServer, medusa_available
 from harness import outbox
+from harness.medusa_shared import shared_medusa  # noqa: F401 (re-exported: the session's one server)
 
 SHOPIFY_API_VERSION = "2025-10"
 
-_medusa = None
-_medusa_lock = threading.Lock()
 _seq = itertools.count(1)
-
-
-def shared_medusa():
-    """(server, "") with a secret key in ``server.secret_key``, or (None, why)."""
-    global _medusa
-    with _medusa_lock:
-        if _medusa is not None:
-            return _medusa, ""
-        ok, why = medusa_available()
-        if not ok:
-            return None, why
-        srv = MedusaServer().ensure_ready()
-        srv.start(f"medusa_faults_{os.getpid()}")
-        srv.secret_key = srv.create_secret_key("stockrelay-fault-tests")
-
-        def stop():
-            try:
-                srv.stop()
-            finally:
-                srv.pg_stop()
-        atexit.register(stop)
-        _medusa = srv
-        return srv, ""
 
 
 def unique(prefix: str) -> str:

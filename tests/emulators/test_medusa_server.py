@@ -10,11 +10,12 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import os
 
 import pytest
 
-from .medusa import ADMIN_EMAIL, ADMIN_PASSWORD, MedusaServer, medusa_available
+from harness.medusa_shared import shared_medusa
+
+from .medusa import ADMIN_EMAIL, ADMIN_PASSWORD
 
 BATCH = "/admin/inventory-items/location-levels/batch"
 _sku_counter = itertools.count(1)
@@ -22,16 +23,10 @@ _sku_counter = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def medusa():
-    ok, why = medusa_available()
-    if not ok:
+    server, why = shared_medusa()  # the session's server: each test makes its own products and locations
+    if server is None:
         pytest.skip(f"REAL MEDUSA NOT AVAILABLE, Medusa facts untested: {why}")
-    server = MedusaServer().ensure_ready()
-    try:
-        server.start(f"medusa_facts_{os.getpid()}")
-        yield server
-    finally:
-        server.stop()
-        server.pg_stop()
+    return server
 
 
 @pytest.fixture

@@ -1,20 +1,19 @@
 """Catalogue publishing (issue #16) end to end: documents written as Odoo writes them
 (stock_relay_enqueue_documents) -> the real stockrelayd -> a REAL Medusa 2.21 server
-(scripts/medusa-server). Each test uses its own SKUs and templates, and its own stockrelay
+(scripts/medusa-server, shared by the session). Each test uses its own SKUs and templates, and its own stockrelay
 database. Skipped loudly when Medusa cannot run here."""
 from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 import time
 
 import psycopg2.extras
 import pytest
 
-from emulators.medusa import MedusaServer, medusa_available
 from harness import catalog, outbox
+from harness.medusa_shared import shared_medusa
 from harness.tcp_proxy import FreezableProxy
 
 pytestmark = [pytest.mark.sidecar, pytest.mark.slow]
@@ -24,17 +23,10 @@ _seq = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def medusa():
-    ok, why = medusa_available()
-    if not ok:
+    server, why = shared_medusa()  # the session's server: every test makes its own SKUs and products
+    if server is None:
         pytest.skip(f"REAL MEDUSA NOT AVAILABLE, catalogue publishing untested: {why}")
-    server = MedusaServer().ensure_ready()
-    try:
-        server.start(f"catalog_medusa_{os.getpid()}")
-        server.secret_key = server.create_secret_key("stockrelay-catalog-tests")
-        yield server
-    finally:
-        server.stop()
-        server.pg_stop()
+    return server
 
 
 @pytest.fixture

@@ -125,9 +125,11 @@ def test_metrics_move_as_rows_flow_and_a_refused_channel_shows_1(make_shop, side
                       message="the good rows in the shop")
     outbox.wait_until(lambda: metric(get(port, "/metrics")[1], "stockrelay_channel_refused", channel=bad) == 1,
                       timeout=30, message="the refused channel to show 1")
-    time.sleep(2.5)  # the database figures are cached for 2 s
-    text = get(port, "/metrics")[1]
     g = good.channel_id
+    # The database figures are cached for 2 s: the scrape that shows the 6 done rows, within 2.5 s.
+    text = outbox.wait_until(
+        lambda: metric(t := get(port, "/metrics")[1], "stockrelay_outbox_rows", channel=g, state="done") == 6 and t,
+        timeout=2.5, message="the database figures to show the 6 done rows")
     assert metric(text, "stockrelay_items_total", channel=g, outcome="done") == 6
     assert metric(text, "stockrelay_push_batches_total", channel=g, outcome="ok") >= 3  # batches of 2
     assert metric(text, "stockrelay_enqueue_to_ack_seconds_count", channel=g) == 6
@@ -148,8 +150,9 @@ def test_metrics_move_as_rows_flow_and_a_refused_channel_shows_1(make_shop, side
     assert get(port, "/healthz")[0] == 200
     assert get(port, "/readyz") == (200, "ready\n")
     db.query("UPDATE stock_relay_channel SET enabled = false WHERE id = %s", (g,))
-    time.sleep(2.5)
-    status, body = get(port, "/readyz")
+    # 503 within 2.5 s (polled: the test no longer sleeps the whole bound out).
+    status, body = outbox.wait_until(lambda: (r := get(port, "/readyz"))[0] == 503 and r, timeout=2.5,
+                                     message="/readyz to answer 503")
     assert status == 503 and "no enabled channel is flowing" in body, body
     assert proc.stop() == 0
 

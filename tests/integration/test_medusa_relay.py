@@ -2,48 +2,36 @@
 stockrelayd -> a REAL Medusa 2.21 server (scripts/medusa-server).
 
 One Medusa server (own database cloned from the migrated template) serves the
-module; each test uses its own SKUs and stock locations, and its own
+session (harness/medusa_shared.py); each test uses its own SKUs and stock locations, and its own
 stockrelay database. Skipped loudly when Medusa cannot run here."""
 from __future__ import annotations
 
 import itertools
 import json
-import os
 import threading
 import time
 
 import psycopg2
 import pytest
 
-from emulators.medusa import ADMIN_EMAIL, ADMIN_PASSWORD, MedusaServer, free_port, medusa_available
+from emulators.medusa import ADMIN_EMAIL, ADMIN_PASSWORD
 from harness import outbox
+from harness.medusa_shared import SUBSCRIBER_SECRET, shared_medusa
 
 pytestmark = [pytest.mark.sidecar, pytest.mark.slow]
 
 _seq = itertools.count(1)
-SUBSCRIBER_SECRET = "medusa-subscriber-test-secret"
 
 
 @pytest.fixture(scope="module")
 def medusa():
-    ok, why = medusa_available()
-    if not ok:
-        pytest.skip(f"REAL MEDUSA NOT AVAILABLE, Medusa relay untested: {why}")
-    server = MedusaServer().ensure_ready()
-    # The example subscriber (src/subscribers/stockrelay-order-placed.ts) posts to this address;
+    # The session's server (harness/medusa_shared.py). Its example subscriber
+    # (src/subscribers/stockrelay-order-placed.ts) posts to 127.0.0.1:<subscriber_port>/webhooks/1;
     # only the test that places an order starts a daemon there. Channel ids start at 1 per test database.
-    server.subscriber_port = free_port()
-    os.environ["STOCKRELAY_WEBHOOK_URL"] = f"http://127.0.0.1:{server.subscriber_port}/webhooks/1"
-    os.environ["STOCKRELAY_WEBHOOK_SECRET"] = SUBSCRIBER_SECRET
-    try:
-        server.start(f"medusa_relay_{os.getpid()}")
-        server.secret_key = server.create_secret_key("stockrelay-relay-tests")
-        yield server
-    finally:
-        os.environ.pop("STOCKRELAY_WEBHOOK_URL", None)
-        os.environ.pop("STOCKRELAY_WEBHOOK_SECRET", None)
-        server.stop()
-        server.pg_stop()
+    server, why = shared_medusa()
+    if server is None:
+        pytest.skip(f"REAL MEDUSA NOT AVAILABLE, Medusa relay untested: {why}")
+    return server
 
 
 class MedusaShop:
@@ -454,7 +442,7 @@ def test_a_small_burst_is_polled_once_and_a_later_poll_lists_only_the_new_order(
 
 def test_the_example_subscriber_posts_a_signed_order_placed_the_listener_stores(medusa_shop, medusa, sidecar, db):
     from harness.medusa_orders import MedusaStore
-    from harness.orders import enable_orders, inbox_rows, wait_for
+    from harness.orders import cursor_row, enable_orders, inbox_rows, wait_for
 
     shop = medusa_shop(["CAP"])
     assert shop.channel_id == 1, "the subscriber's address names channel 1"
@@ -463,7 +451,8 @@ def test_the_example_subscriber_posts_a_signed_order_placed_the_listener_stores(
     enable_orders(db.conn, shop.channel_id, poll_seconds=3600, webhook_secret=SUBSCRIBER_SECRET)
     sidecar.extra_args += ["--listen", f"127.0.0.1:{medusa.subscriber_port}"]
     sidecar.start()
-    time.sleep(3)  # the daemon's first poll (at start) is over: what comes next comes from the subscriber
+    # The daemon's first poll (at start) is over (it saved its cursor): what comes next comes from the subscriber.
+    wait_for(lambda: (cursor_row(db.conn, shop.channel_id) or {}).get("polled_at"), timeout=15, what="the first poll")
     placed = store.place_order(shop.sku["CAP"], quantity=1, email="sub@example.com")
     rows = wait_for(lambda: [r for r in inbox_rows(db.conn, shop.channel_id) if r["shop_order_id"] == placed["id"]],
                     timeout=20, what="the subscriber's notification")
