@@ -28,7 +28,9 @@ def channel_config(db, cid) -> dict:
 def test_shopify_order_arrives_by_signed_webhook_and_poll_stores_it_once(shop_factory, shopify, sidecar, db):
     shop = shop_factory(skus=["MUG-1"], levels=10)
     shopify.control("POST", "webhookconfig", {"clientSecret": SHOPIFY_SECRET, "retryBaseMs": 200})
-    enable_orders(db.conn, shop.channel_id, poll_seconds=1, client_secret=SHOPIFY_SECRET)
+    # Polling every 3 s (not 1): the webhook, sent at once, must be what stores the order (with its delivery id);
+    # with a 1 s poll a loaded machine let the poll store it first (delivery_id empty), 1 run in 3.
+    enable_orders(db.conn, shop.channel_id, poll_seconds=3, client_secret=SHOPIFY_SECRET)
     sidecar.extra_args += ["--listen", "127.0.0.1:0"]
     proc = sidecar.start()
     port = listen_port(proc)
