@@ -28,9 +28,10 @@ def channel_config(db, cid) -> dict:
 def test_shopify_order_arrives_by_signed_webhook_and_poll_stores_it_once(shop_factory, shopify, sidecar, db):
     shop = shop_factory(skus=["MUG-1"], levels=10)
     shopify.control("POST", "webhookconfig", {"clientSecret": SHOPIFY_SECRET, "retryBaseMs": 200})
-    # Polling every 3 s (not 1): the webhook, sent at once, must be what stores the order (with its delivery id);
-    # with a 1 s poll a loaded machine let the poll store it first (delivery_id empty), 1 run in 3.
-    enable_orders(db.conn, shop.channel_id, poll_seconds=3, client_secret=SHOPIFY_SECRET)
+    # The webhook, sent at once, must be what stores the order (with its delivery id), and a later poll must not
+    # store it again: the order is placed right after a poll, with 5 s to the next one (with a 1 s or 3 s poll a
+    # loaded machine let a poll store it first, delivery_id empty: 1 run in 3).
+    enable_orders(db.conn, shop.channel_id, poll_seconds=5, client_secret=SHOPIFY_SECRET)
     sidecar.extra_args += ["--listen", "127.0.0.1:0"]
     proc = sidecar.start()
     port = listen_port(proc)
@@ -46,6 +47,8 @@ def test_shopify_order_arrives_by_signed_webhook_and_poll_stores_it_once(shop_fa
         f"http://127.0.0.1:{port}", db.name)
     assert len(again["webhooks"]) == 3
 
+    first = wait_for(lambda: (cursor_row(db.conn, shop.channel_id) or {}).get("polled_at"), what="the first poll")
+    wait_for(lambda: (cursor_row(db.conn, shop.channel_id) or {}).get("polled_at") != first, what="a poll")
     created = shopify.control("POST", "orders", {"email": "ada@example.com", "lineItems": [
         {"sku": "MUG-1", "quantity": 2, "price": "12.50"}], "shippingLines": [{"title": "Standard", "price": "4.95"}]})
     wait_for(lambda: inbox_rows(db.conn, shop.channel_id), what="the order in the inbox")
