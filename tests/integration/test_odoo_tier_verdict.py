@@ -73,3 +73,15 @@ def test_warnings_about_our_modules_fail_but_not_the_database_name_or_a_deprecat
             "view stock.relay.channel.form (stock_relay.stock_relay_channel_view_form)")
     r, _ = run(tmp_path, [*ALL_RAN, view])
     assert r.returncode == 1 and view in r.stderr
+
+
+def test_an_idle_browser_connection_timing_out_is_not_a_failure_but_a_real_error_still_is(tmp_path):
+    # As Odoo 18 logged it during the shop-manager tour on a loaded machine (the tour passed).
+    timeout = (f"{T} ERROR ? werkzeug: 127.0.0.1 - - [02/Dec/2026 01:48:26] Request timed out: "
+               "TimeoutError('timed out') - - -")
+    r, junit = run(tmp_path, [*ALL_RAN, timeout])
+    assert r.returncode == 0, r.stderr
+    assert 'failures="0"' in junit
+    other = f"{T} ERROR ? werkzeug: Exception on /odoo/action-stock_relay.action_stock_relay_dashboard"
+    r, _ = run(tmp_path, [*ALL_RAN, timeout, other])
+    assert r.returncode == 1 and "Exception on /odoo" in r.stderr, r.stderr
